@@ -129,7 +129,9 @@ export class RemoteError extends Error {
     args: readonly unknown[] = [],
     attributes: Record<string, unknown> = {},
   ) {
-    super(args.length === 1 ? String(args[0]) : args.length === 0 ? "" : args.map(String).join(", "));
+    super(
+      args.length === 1 ? String(args[0]) : args.length === 0 ? "" : args.map(String).join(", "),
+    );
     const dot = remoteType.lastIndexOf(".");
     this.name = dot >= 0 ? remoteType.slice(dot + 1) : remoteType;
     this.remoteType = remoteType;

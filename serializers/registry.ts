@@ -99,9 +99,7 @@ export class ExceptionWrapper {
   [TO_PYRO_DICT](): Record<string, unknown> {
     return {
       __class__: "Pyro5.core._ExceptionWrapper",
-      exception: this.exception instanceof Error
-        ? exceptionToDict(this.exception)
-        : this.exception,
+      exception: this.exception instanceof Error ? exceptionToDict(this.exception) : this.exception,
     };
   }
 }
@@ -204,7 +202,12 @@ const ERROR_OWN_SKIP = new Set([
  */
 export function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
   if (key === "__proto__") {
-    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(obj, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   } else {
     obj[key] = value;
   }
@@ -265,13 +268,17 @@ export function exceptionToDict(
   };
   const args = Array.isArray(e.remoteArgs)
     ? e.remoteArgs
-    : e.message === "" && !(err instanceof PyroError) ? [] : [e.message];
+    : e.message === "" && !(err instanceof PyroError)
+    ? []
+    : [e.message];
   const attributes: Record<string, unknown> = {};
   if (e.remoteAttributes) {
     for (const [k, v] of Object.entries(e.remoteAttributes)) setOwn(attributes, k, v);
   }
   for (const k of Object.keys(err)) {
-    if (!ERROR_OWN_SKIP.has(k)) setOwn(attributes, k, (err as unknown as Record<string, unknown>)[k]);
+    if (!ERROR_OWN_SKIP.has(k)) {
+      setOwn(attributes, k, (err as unknown as Record<string, unknown>)[k]);
+    }
   }
   const tb = traceback !== undefined ? traceback : e.remoteTraceback;
   if (tb) attributes._pyroTraceback = tb;

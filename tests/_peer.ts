@@ -52,8 +52,13 @@ export interface PythonResult {
  */
 export async function runPython(
   script: string,
-  options: { stdin?: Uint8Array; args?: string[]; env?: Record<string, string>; allowFailure?: boolean; timeoutMs?: number } =
-    {},
+  options: {
+    stdin?: Uint8Array;
+    args?: string[];
+    env?: Record<string, string>;
+    allowFailure?: boolean;
+    timeoutMs?: number;
+  } = {},
 ): Promise<PythonResult> {
   const cmd = new Deno.Command("python3", {
     args: ["-c", script, ...(options.args ?? [])],
@@ -105,7 +110,9 @@ export class PythonProcess implements AsyncDisposable {
       const i = this.#buffer.findIndex((l) => match.test(l));
       if (i >= 0) return this.#buffer.splice(0, i + 1)[i];
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${match}; output: ${this.output.join("\n")}`);
+      if (left <= 0) {
+        throw new Error(`timed out waiting for ${match}; output: ${this.output.join("\n")}`);
+      }
       let timer: ReturnType<typeof setTimeout> | undefined;
       const r = await Promise.race([
         this.#lines.read(),

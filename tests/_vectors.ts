@@ -212,7 +212,8 @@ export function pyDiff(a: unknown, b: unknown, path = "$"): string | null {
     if (!(a instanceof Error && b instanceof Error)) return `${path}: error vs non-error`;
     if (a.constructor !== b.constructor) return `${path}: error class ${a.name} != ${b.name}`;
     if (a.message !== b.message) return `${path}: error message ${a.message} != ${b.message}`;
-    const ra = a as unknown as Record<string, unknown>, rb = b as unknown as Record<string, unknown>;
+    const ra = a as unknown as Record<string, unknown>,
+      rb = b as unknown as Record<string, unknown>;
     return pyDiff(ra.remoteType, rb.remoteType, path + ".remoteType") ??
       pyDiff(ra.remoteArgs, rb.remoteArgs, path + ".remoteArgs") ??
       pyDiff(ra.remoteTraceback, rb.remoteTraceback, path + ".remoteTraceback") ??

@@ -1,0 +1,402 @@
+/**
+ * Encoding and decoding of whole wire messages. No I/O: bytes in, values out.
+ *
+ * The header (40 bytes, big-endian):
+ *
+ * | offset | size | field |
+ * | --- | --- | --- |
+ * | 0x00 | 4 | ASCII `PYRO` |
+ * | 0x04 | 2 | protocol version (502) |
+ * | 0x06 | 1 | message type |
+ * | 0x07 | 1 | serializer id |
+ * | 0x08 | 2 | flags |
+ * | 0x0A | 2 | sequence number |
+ * | 0x0C | 4 | payload length (as on the wire, after compression) |
+ * | 0x10 | 4 | total length of the annotation chunks |
+ * | 0x14 | 16 | correlation id |
+ * | 0x24 | 2 | reserved (0) |
+ * | 0x26 | 2 | magic number 0x4DC5 |
+ *
+ * Annotation chunks follow (4 ASCII bytes id, 4-byte length, data), then
+ * the payload.
+ *
+ * @module
+ */
+
+import { deflateSync, inflateSync } from "node:zlib";
+import { MessageTooLargeError, ProtocolError } from "../errors.ts";
+import {
+  COMPRESSION_THRESHOLD,
+  DEFAULT_MAX_MESSAGE_SIZE,
+  Flags,
+  HEADER_SIZE,
+  MAGIC,
+  PROTOCOL_VERSION,
+} from "./constants.ts";
+
+/** A decoded message. */
+export interface Message {
+  /** The message type (see `MessageType`). */
+  type: number;
+  /** The serializer id (1-4, or 42 for PING). */
+  serializerId: number;
+  /** The flags, with COMPRESSED cleared once the payload is inflated. */
+  flags: number;
+  /** The sequence number (0-65535). */
+  seq: number;
+  /** The 16-byte correlation id, or null when it is all zeros. */
+  correlationId: Uint8Array | null;
+  /** Annotation chunks by their 4-letter id. */
+  annotations: Map<string, Uint8Array>;
+  /** The (uncompressed) payload. */
+  payload: Uint8Array;
+}
+
+/** The fixed header fields. */
+export interface MessageHeader {
+  /** The message type. */
+  type: number;
+  /** The serializer id. */
+  serializerId: number;
+  /** The flags as on the wire. */
+  flags: number;
+  /** The sequence number. */
+  seq: number;
+  /** Payload length on the wire. */
+  dataSize: number;
+  /** Total length of the annotation chunks. */
+  annotationsSize: number;
+  /** The 16-byte correlation id, or null when all zeros. */
+  correlationId: Uint8Array | null;
+}
+
+/** Options for {@linkcode encodeMessage}. */
+export interface EncodeOptions {
+  /**
+   * Compress payloads over 100 bytes with zlib, as Pyro5's COMPRESSION.
+   *
+   * @default {false}
+   */
+  compress?: boolean;
+  /**
+   * The largest payload plus annotations allowed.
+   *
+   * @default {1073741824}
+   */
+  maxMessageSize?: number;
+}
+
+/** Options for decoding. */
+export interface DecodeOptions {
+  /**
+   * The largest payload plus annotations accepted, also after inflating.
+   *
+   * @default {1073741824}
+   */
+  maxMessageSize?: number;
+}
+
+/** The fields of a message to encode. */
+export interface OutgoingMessage {
+  /** The message type. */
+  type: number;
+  /** The serializer id. */
+  serializerId: number;
+  /** Flags; COMPRESSED is decided by the encoder and CORR_ID by the correlation id. */
+  flags?: number;
+  /** The sequence number. */
+  seq?: number;
+  /** A 16-byte correlation id, or null for none. */
+  correlationId?: Uint8Array | null;
+  /** Annotation chunks by 4-letter id. */
+  annotations?: ReadonlyMap<string, Uint8Array> | Readonly<Record<string, Uint8Array>> | null;
+  /** The payload. */
+  payload: Uint8Array;
+}
+
+function annotationEntries(
+  a: OutgoingMessage["annotations"],
+): [string, Uint8Array][] {
+  if (!a) return [];
+  if (a instanceof Map) return [...a];
+  return Object.entries(a as Record<string, Uint8Array>);
+}
+
+/**
+ * Encodes a message into one byte array (header, annotations, payload),
+ * ready for a single write.
+ *
+ * @param msg The message fields.
+ * @param options Compression and size limit.
+ * @returns The wire bytes.
+ * @throws {ProtocolError} On a bad annotation id.
+ * @throws {MessageTooLargeError} When the message exceeds the maximum size.
+ *
+ * @example Encode a ping
+ * ```ts
+ * import { decodeMessage, encodeMessage, MessageType } from "@tyro/tyro/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = encodeMessage({
+ *   type: MessageType.PING,
+ *   serializerId: 42,
+ *   payload: new TextEncoder().encode("ping"),
+ * });
+ * assert.equal(bytes.length, 44);
+ * assert.equal(decodeMessage(bytes).type, MessageType.PING);
+ * ```
+ */
+export function encodeMessage(msg: OutgoingMessage, options: EncodeOptions = {}): Uint8Array {
+  let payload = msg.payload;
+  let flags = (msg.flags ?? 0) & ~(Flags.COMPRESSED | Flags.CORR_ID);
+  if (options.compress && payload.length > COMPRESSION_THRESHOLD) {
+    payload = deflateSync(payload, { level: 4 });
+    flags |= Flags.COMPRESSED;
+  }
+  const annotations = annotationEntries(msg.annotations);
+  let annotationsSize = 0;
+  for (const [id, data] of annotations) {
+    if (id.length !== 4 || !/^[\x20-\x7e]{4}$/.test(id)) {
+      throw new ProtocolError("annotation identifier must be 4 ascii characters");
+    }
+    annotationsSize += 8 + data.length;
+  }
+  const max = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+  if (payload.length + annotationsSize > max) {
+    throw new MessageTooLargeError(
+      `message too large (${payload.length + annotationsSize}, max=${max})`,
+    );
+  }
+  const corr = msg.correlationId;
+  if (corr && corr.length !== 16) throw new ProtocolError("correlation id must be 16 bytes");
+  if (corr) flags |= Flags.CORR_ID;
+  const out = new Uint8Array(HEADER_SIZE + annotationsSize + payload.length);
+  const dv = new DataView(out.buffer);
+  out[0] = 0x50, out[1] = 0x59, out[2] = 0x52, out[3] = 0x4f; // PYRO
+  dv.setUint16(4, PROTOCOL_VERSION);
+  out[6] = msg.type;
+  out[7] = msg.serializerId;
+  dv.setUint16(8, flags);
+  dv.setUint16(10, (msg.seq ?? 0) & 0xffff);
+  dv.setUint32(12, payload.length);
+  dv.setUint32(16, annotationsSize);
+  if (corr) out.set(corr, 20);
+  dv.setUint16(38, MAGIC);
+  let pos = HEADER_SIZE;
+  for (const [id, data] of annotations) {
+    for (let i = 0; i < 4; i++) out[pos + i] = id.charCodeAt(i);
+    dv.setUint32(pos + 4, data.length);
+    out.set(data, pos + 8);
+    pos += 8 + data.length;
+  }
+  out.set(payload, pos);
+  return out;
+}
+
+/**
+ * Checks and decodes the 40-byte header.
+ *
+ * @param bytes At least 40 bytes, starting with the header.
+ * @param options The size limit.
+ * @returns The header fields.
+ * @throws {ProtocolError} On a wrong tag, version or magic number.
+ * @throws {MessageTooLargeError} When the declared size exceeds the maximum.
+ */
+export function decodeHeader(bytes: Uint8Array, options: DecodeOptions = {}): MessageHeader {
+  if (bytes.length < HEADER_SIZE) {
+    throw new ProtocolError(
+      `Cannot decode message header: need ${HEADER_SIZE} bytes, got ${bytes.length}`,
+    );
+  }
+  checkPrefix(bytes, bytes.length);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, HEADER_SIZE);
+  const dataSize = dv.getUint32(12);
+  const annotationsSize = dv.getUint32(16);
+  const max = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+  if (dataSize + annotationsSize > max) {
+    throw new MessageTooLargeError(`message too large (${dataSize + annotationsSize}, max=${max})`);
+  }
+  let correlationId: Uint8Array | null = null;
+  for (let i = 20; i < 36; i++) {
+    if (bytes[i] !== 0) {
+      correlationId = bytes.slice(20, 36);
+      break;
+    }
+  }
+  return {
+    type: bytes[6],
+    serializerId: bytes[7],
+    flags: dv.getUint16(8),
+    seq: dv.getUint16(10),
+    dataSize,
+    annotationsSize,
+    correlationId,
+  };
+}
+
+/**
+ * Checks the parts of a header that are already there (tag, version,
+ * magic), so that garbage is refused as early as possible.
+ *
+ * @param bytes The start of a message.
+ * @param length How many bytes of it are present.
+ * @throws {ProtocolError} When what is present cannot start a Pyro message.
+ */
+export function checkPrefix(bytes: Uint8Array, length: number): void {
+  const tag = [0x50, 0x59, 0x52, 0x4f];
+  for (let i = 0; i < 4 && i < length; i++) {
+    if (bytes[i] !== tag[i]) {
+      throw new ProtocolError(
+        `Cannot decode message header: tag is not PYRO (byte ${i} is 0x${
+          bytes[i].toString(16).padStart(2, "0")
+        })`,
+      );
+    }
+  }
+  if (length >= 6) {
+    const version = (bytes[4] << 8) | bytes[5];
+    if (version !== PROTOCOL_VERSION) {
+      throw new ProtocolError(
+        `Cannot decode message header: invalid protocol version: ${version}`,
+      );
+    }
+  }
+  if (length >= HEADER_SIZE) {
+    const magic = (bytes[38] << 8) | bytes[39];
+    if (magic !== MAGIC) {
+      throw new ProtocolError(
+        `Cannot decode message header: magic number is 0x${magic.toString(16).padStart(4, "0")}`,
+      );
+    }
+  }
+}
+
+/**
+ * Builds a message from its header and its body (annotations + payload,
+ * exactly `annotationsSize + dataSize` bytes), inflating a compressed payload.
+ *
+ * @param header The decoded header.
+ * @param body The bytes after the header. Kept by reference: pass a copy if the buffer is reused.
+ * @param options The size limit for the inflated payload.
+ * @returns The message.
+ * @throws {ProtocolError} On malformed annotations or a corrupt compressed payload.
+ */
+export function decodeBody(
+  header: MessageHeader,
+  body: Uint8Array,
+  options: DecodeOptions = {},
+): Message {
+  if (body.length !== header.annotationsSize + header.dataSize) {
+    throw new ProtocolError(
+      `Cannot decode message: body is ${body.length} bytes, header says ${
+        header.annotationsSize + header.dataSize
+      }`,
+    );
+  }
+  const annotations = new Map<string, Uint8Array>();
+  let pos = 0;
+  const annEnd = header.annotationsSize;
+  while (pos < annEnd) {
+    if (annEnd - pos < 8) {
+      throw new ProtocolError(`Cannot decode annotations: chunk header cut at offset ${pos}`);
+    }
+    const id = String.fromCharCode(body[pos], body[pos + 1], body[pos + 2], body[pos + 3]);
+    const len = ((body[pos + 4] << 24) >>> 0) + (body[pos + 5] << 16) + (body[pos + 6] << 8) +
+      body[pos + 7];
+    pos += 8;
+    if (len > annEnd - pos) {
+      throw new ProtocolError(
+        `Cannot decode annotations: chunk ${
+          JSON.stringify(id)
+        } of ${len} bytes overruns the annotations`,
+      );
+    }
+    annotations.set(id, body.subarray(pos, pos + len));
+    pos += len;
+  }
+  let payload = body.subarray(annEnd);
+  let flags = header.flags;
+  if (flags & Flags.COMPRESSED) {
+    const max = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    try {
+      const inflated = inflateSync(payload, { maxOutputLength: Math.max(1, max) });
+      payload = new Uint8Array(inflated.buffer, inflated.byteOffset, inflated.byteLength);
+    } catch (e) {
+      if ((e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
+        throw new MessageTooLargeError(`message too large after decompression (max=${max})`);
+      }
+      throw new ProtocolError(`Cannot decompress payload: ${(e as Error).message}`, { cause: e });
+    }
+    flags &= ~Flags.COMPRESSED;
+  }
+  return {
+    type: header.type,
+    serializerId: header.serializerId,
+    flags,
+    seq: header.seq,
+    correlationId: header.correlationId,
+    annotations,
+    payload,
+  };
+}
+
+/**
+ * Decodes one whole message held in a byte array.
+ *
+ * @param bytes Exactly one message.
+ * @param options The size limit.
+ * @returns The message; its annotations and payload may view `bytes`.
+ * @throws {ProtocolError} When the bytes are not exactly one valid message.
+ */
+export function decodeMessage(bytes: Uint8Array, options: DecodeOptions = {}): Message {
+  const header = decodeHeader(bytes, options);
+  const total = HEADER_SIZE + header.annotationsSize + header.dataSize;
+  if (bytes.length !== total) {
+    throw new ProtocolError(
+      `Cannot decode message: ${bytes.length} bytes given, header says ${total}`,
+    );
+  }
+  return decodeBody(header, bytes.subarray(HEADER_SIZE), options);
+}
+
+/**
+ * Formats a 16-byte correlation id as a uuid string.
+ *
+ * @param bytes 16 bytes.
+ * @returns E.g. `5eed0000-0000-4000-8000-000000000001`.
+ */
+export function uuidFromBytes(bytes: Uint8Array): string {
+  let h = "";
+  for (let i = 0; i < 16; i++) {
+    h += bytes[i].toString(16).padStart(2, "0");
+    if (i === 3 || i === 5 || i === 7 || i === 9) h += "-";
+  }
+  return h;
+}
+
+/**
+ * Parses a uuid string into 16 bytes.
+ *
+ * @param uuid A uuid with or without dashes.
+ * @returns 16 bytes.
+ * @throws {TypeError} When the text is not a uuid.
+ */
+export function uuidToBytes(uuid: string): Uint8Array {
+  const hex = uuid.replace(/-/g, "");
+  if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new TypeError(`Cannot parse uuid: ${uuid}`);
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+/**
+ * Makes a random (version 4) uuid as 16 bytes.
+ *
+ * @returns 16 random bytes with the uuid4 version and variant bits.
+ */
+export function randomUuidBytes(): Uint8Array {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  return b;
+}

@@ -1,0 +1,141 @@
+/**
+ * An incremental frame reader: push byte chunks of any size, get whole
+ * messages out. It refuses a bad tag, version or magic number and an
+ * oversized declared length as soon as those bytes arrive, before it
+ * allocates anything for the body.
+ *
+ * @module
+ */
+
+import { ProtocolError } from "../errors.ts";
+import { DEFAULT_MAX_MESSAGE_SIZE, HEADER_SIZE } from "./constants.ts";
+import {
+  checkPrefix,
+  decodeBody,
+  decodeHeader,
+  type DecodeOptions,
+  type Message,
+  type MessageHeader,
+} from "./message.ts";
+
+/**
+ * Reassembles messages from a byte stream. Chunks may be reused by the
+ * caller after `push` returns: everything kept is copied.
+ *
+ * @example Feed a message one byte at a time
+ * ```ts
+ * import { encodeMessage, MessageReader, MessageType } from "@tyro/tyro/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = encodeMessage({ type: MessageType.PING, serializerId: 42, payload: new Uint8Array(4) });
+ * const reader = new MessageReader();
+ * const out = [];
+ * for (const b of bytes) out.push(...reader.push(new Uint8Array([b])));
+ * assert.equal(out.length, 1);
+ * assert.equal(out[0].type, MessageType.PING);
+ * ```
+ */
+export class MessageReader {
+  readonly #options: DecodeOptions;
+  readonly #max: number;
+  #head = new Uint8Array(HEADER_SIZE);
+  #headLen = 0;
+  #header: MessageHeader | null = null;
+  #body: Uint8Array | null = null;
+  #bodyLen = 0;
+
+  /**
+   * Creates a reader.
+   *
+   * @param options The size limit.
+   */
+  constructor(options: DecodeOptions = {}) {
+    this.#options = options;
+    this.#max = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+  }
+
+  /**
+   * How many bytes of an unfinished message are held.
+   *
+   * @returns The count.
+   */
+  get buffered(): number {
+    return this.#headLen + this.#bodyLen;
+  }
+
+  /**
+   * Tells whether a message has started but not finished (a stream that
+   * ends now was cut mid-message).
+   *
+   * @returns True inside a message.
+   */
+  get inMessage(): boolean {
+    return this.#headLen > 0;
+  }
+
+  /**
+   * Takes the next chunk of the stream.
+   *
+   * @param chunk Bytes in stream order.
+   * @returns The messages completed by this chunk, in order.
+   * @throws {ProtocolError} On a malformed message; the reader is then unusable.
+   */
+  push(chunk: Uint8Array): Message[] {
+    const out: Message[] = [];
+    let pos = 0;
+    const n = chunk.length;
+    while (pos < n) {
+      if (this.#header === null) {
+        // Fast path: a whole message inside the chunk, no header yet buffered.
+        if (this.#headLen === 0 && n - pos >= HEADER_SIZE) {
+          const header = decodeHeader(chunk.subarray(pos, pos + HEADER_SIZE), this.#options);
+          const bodySize = header.annotationsSize + header.dataSize;
+          const start = pos + HEADER_SIZE;
+          if (n - start >= bodySize) {
+            out.push(decodeBody(header, chunk.slice(start, start + bodySize), this.#options));
+            pos = start + bodySize;
+            continue;
+          }
+          this.#head.set(chunk.subarray(pos, start));
+          this.#headLen = HEADER_SIZE;
+          pos = start;
+          this.#startBody(header);
+          continue;
+        }
+        const take = Math.min(HEADER_SIZE - this.#headLen, n - pos);
+        this.#head.set(chunk.subarray(pos, pos + take), this.#headLen);
+        this.#headLen += take;
+        pos += take;
+        checkPrefix(this.#head, this.#headLen);
+        if (this.#headLen < HEADER_SIZE) break;
+        this.#startBody(decodeHeader(this.#head, this.#options));
+        if (this.#body!.length === 0) out.push(this.#finish());
+        continue;
+      }
+      const body = this.#body!;
+      const take = Math.min(body.length - this.#bodyLen, n - pos);
+      body.set(chunk.subarray(pos, pos + take), this.#bodyLen);
+      this.#bodyLen += take;
+      pos += take;
+      if (this.#bodyLen === body.length) out.push(this.#finish());
+    }
+    return out;
+  }
+
+  #startBody(header: MessageHeader): void {
+    const size = header.annotationsSize + header.dataSize;
+    if (size > this.#max) throw new ProtocolError("message too large");
+    this.#header = header;
+    this.#body = new Uint8Array(size);
+    this.#bodyLen = 0;
+  }
+
+  #finish(): Message {
+    const msg = decodeBody(this.#header!, this.#body!, this.#options);
+    this.#header = null;
+    this.#body = null;
+    this.#bodyLen = 0;
+    this.#headLen = 0;
+    return msg;
+  }
+}

@@ -1,0 +1,240 @@
+import assert from "node:assert/strict";
+import { MessageTooLargeError, ProtocolError } from "../errors.ts";
+import { manifest, vectorBytes } from "../tests/_vectors.ts";
+import {
+  decodeMessage,
+  encodeMessage,
+  Flags,
+  HEADER_SIZE,
+  MessageReader,
+  MessageType,
+  uuidFromBytes,
+  uuidToBytes,
+} from "./mod.ts";
+
+const b64 = (s: string) => Uint8Array.fromBase64(s);
+const hex = (b: Uint8Array | null) =>
+  b ? [...b].map((x) => x.toString(16).padStart(2, "0")).join("") : "0".repeat(32);
+
+Deno.test("decodeMessage() reads every Pyro5 vector exactly as the manifest says", () => {
+  const msgs = manifest().messages;
+  assert.ok(msgs.length >= 671);
+  for (const m of msgs) {
+    const bytes = vectorBytes(m.file);
+    assert.equal(bytes.length, m.total_size, m.file);
+    assert.equal(bytes.length, HEADER_SIZE + m.annotations_size + m.data_size, m.file);
+    const msg = decodeMessage(bytes);
+    assert.equal(msg.type, m.msg_type, m.file);
+    assert.equal(msg.serializerId, m.serializer_id, m.file);
+    assert.equal(msg.flags, m.flags & ~Flags.COMPRESSED, m.file);
+    assert.equal(msg.seq, m.seq, m.file);
+    assert.equal(hex(msg.correlationId), m.corr_id, m.file);
+    assert.deepEqual(
+      Object.fromEntries([...msg.annotations].map(([k, v]) => [k, v.toBase64()])),
+      Object.fromEntries(Object.entries(m.annotations).map(([k, v]) => [k, v.$bytes])),
+      m.file,
+    );
+    assert.equal(msg.payload.length, m.payload_size, m.file);
+    if (m.compressed) {
+      assert.deepEqual(msg.payload, b64(m.payload_uncompressed!.$bytes), m.file);
+    }
+    if (m.msg_type === MessageType.PING) {
+      assert.equal(m.serializer_id, 42);
+      assert.ok(["ping", "pong"].includes(new TextDecoder().decode(msg.payload)));
+    }
+  }
+});
+
+Deno.test("encodeMessage() reproduces every uncompressed vector byte for byte", () => {
+  let compared = 0;
+  for (const m of manifest().messages) {
+    const bytes = vectorBytes(m.file);
+    const msg = decodeMessage(bytes);
+    const again = encodeMessage(
+      { ...msg, flags: msg.flags },
+      { compress: m.compressed },
+    );
+    if (!m.compressed) {
+      assert.deepEqual(again, bytes, m.file);
+      compared++;
+    } else {
+      const back = decodeMessage(again);
+      assert.deepEqual(back.payload, msg.payload, m.file);
+      assert.equal(back.flags & Flags.COMPRESSED, 0);
+      assert.equal(again[9] & Flags.COMPRESSED, Flags.COMPRESSED, m.file);
+    }
+  }
+  assert.ok(compared > 600);
+});
+
+Deno.test("encodeMessage() compresses only payloads over 100 bytes", () => {
+  const small = encodeMessage({ type: 5, serializerId: 1, payload: new Uint8Array(100) }, {
+    compress: true,
+  });
+  assert.equal(small[9] & Flags.COMPRESSED, 0);
+  const big = encodeMessage({ type: 5, serializerId: 1, payload: new Uint8Array(101) }, {
+    compress: true,
+  });
+  assert.equal(big[9] & Flags.COMPRESSED, Flags.COMPRESSED);
+  assert.ok(big.length < 101 + HEADER_SIZE);
+  assert.deepEqual(decodeMessage(big).payload, new Uint8Array(101));
+});
+
+Deno.test("encodeMessage() refuses a message over the maximum size and bad annotation ids", () => {
+  assert.throws(
+    () =>
+      encodeMessage({ type: 4, serializerId: 1, payload: new Uint8Array(11) }, {
+        maxMessageSize: 10,
+      }),
+    (e) => e instanceof MessageTooLargeError && e.message === "message too large (11, max=10)",
+  );
+  assert.throws(
+    () =>
+      encodeMessage({
+        type: 4,
+        serializerId: 1,
+        annotations: { ABC: new Uint8Array() },
+        payload: new Uint8Array(),
+      }),
+    (e) => e instanceof ProtocolError && /4 ascii characters/.test(e.message),
+  );
+});
+
+Deno.test("correlation ids set the CORR_ID flag and round-trip as uuids", () => {
+  const id = uuidToBytes("5eed0000-0000-4000-8000-000000000001");
+  const bytes = encodeMessage({
+    type: 5,
+    serializerId: 1,
+    correlationId: id,
+    payload: new Uint8Array(),
+  });
+  const msg = decodeMessage(bytes);
+  assert.equal(msg.flags & Flags.CORR_ID, Flags.CORR_ID);
+  assert.equal(uuidFromBytes(msg.correlationId!), "5eed0000-0000-4000-8000-000000000001");
+});
+
+function allVectorStream(): { stream: Uint8Array; count: number } {
+  const parts = manifest().messages.slice(0, 120).map((m) => vectorBytes(m.file));
+  const stream = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) stream.set(p, o), o += p.length;
+  return { stream, count: parts.length };
+}
+
+Deno.test("MessageReader reassembles messages from chunks of any size", async (t) => {
+  const { stream, count } = allVectorStream();
+  const expected = new MessageReader().push(stream);
+  assert.equal(expected.length, count);
+  for (const size of [1, 2, 3, 7, 39, 40, 41, 100, 4096]) {
+    await t.step(`chunks of ${size} bytes`, () => {
+      const reader = new MessageReader();
+      const got = [];
+      const buf = new Uint8Array(size);
+      for (let i = 0; i < stream.length; i += size) {
+        const n = Math.min(size, stream.length - i);
+        buf.set(stream.subarray(i, i + n));
+        got.push(...reader.push(buf.subarray(0, n))); // the buffer is reused, as transports do
+      }
+      assert.equal(reader.buffered, 0);
+      assert.deepEqual(got, expected);
+    });
+  }
+  await t.step("a header split at byte 3 and a length field cut in half", () => {
+    const one = vectorBytes(manifest().messages[2].file);
+    const reader = new MessageReader();
+    assert.deepEqual(reader.push(one.subarray(0, 3)), []);
+    assert.deepEqual(reader.push(one.subarray(3, 14)), []);
+    assert.ok(reader.inMessage);
+    const out = reader.push(one.subarray(14));
+    assert.equal(out.length, 1);
+    assert.equal(reader.inMessage, false);
+  });
+});
+
+Deno.test("MessageReader refuses garbage as soon as it sees it", async (t) => {
+  const good = vectorBytes(manifest().messages[0].file);
+  await t.step("a wrong tag at the first byte", () => {
+    assert.throws(
+      () => new MessageReader().push(new TextEncoder().encode("G")),
+      (e) =>
+        e instanceof ProtocolError &&
+        e.message === "Cannot decode message header: tag is not PYRO (byte 0 is 0x47)",
+    );
+  });
+  await t.step("a wrong version", () => {
+    const bad = good.slice();
+    bad[5] = 0xf5; // 501
+    assert.throws(
+      () => new MessageReader().push(bad.subarray(0, 6)),
+      (e) =>
+        e instanceof ProtocolError &&
+        e.message === "Cannot decode message header: invalid protocol version: 501",
+    );
+  });
+  await t.step("a wrong magic number", () => {
+    const bad = good.slice();
+    bad[39] = 0;
+    assert.throws(
+      () => new MessageReader().push(bad),
+      (e) =>
+        e instanceof ProtocolError &&
+        e.message === "Cannot decode message header: magic number is 0x4d00",
+    );
+  });
+  await t.step("an oversized declared length, before allocating", () => {
+    const bad = good.slice(0, HEADER_SIZE);
+    new DataView(bad.buffer).setUint32(12, 0xffffffff);
+    assert.throws(
+      () => new MessageReader({ maxMessageSize: 1 << 20 }).push(bad),
+      (e) =>
+        e instanceof MessageTooLargeError &&
+        e.message === `message too large (${0xffffffff}, max=1048576)`,
+    );
+  });
+  await t.step("annotations that overrun their declared size", () => {
+    const bytes = encodeMessage({
+      type: 4,
+      serializerId: 1,
+      annotations: { XTRA: new Uint8Array(4) },
+      payload: new Uint8Array(8),
+    });
+    new DataView(bytes.buffer).setUint32(HEADER_SIZE + 4, 9);
+    assert.throws(() => decodeMessage(bytes), ProtocolError);
+  });
+  await t.step("a corrupt compressed payload", () => {
+    const bytes = encodeMessage({ type: 4, serializerId: 1, payload: new Uint8Array(8) });
+    bytes[9] |= Flags.COMPRESSED;
+    assert.throws(
+      () => decodeMessage(bytes),
+      (e) => e instanceof ProtocolError && /decompress/.test(e.message),
+    );
+  });
+  await t.step("a compression bomb beyond the maximum size", () => {
+    const bytes = encodeMessage({ type: 4, serializerId: 1, payload: new Uint8Array(1 << 20) }, {
+      compress: true,
+    });
+    assert.throws(
+      () => new MessageReader({ maxMessageSize: 1 << 16 }).push(bytes),
+      MessageTooLargeError,
+    );
+  });
+});
+
+Deno.test("MessageReader ends mutated vectors in ProtocolError or valid messages, never another error", () => {
+  let seed = 12345;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  for (const m of manifest().messages.slice(0, 200)) {
+    const bytes = vectorBytes(m.file);
+    for (let k = 0; k < 20; k++) {
+      const bad = bytes.slice();
+      const flips = 1 + Math.floor(rnd() * 4);
+      for (let f = 0; f < flips; f++) bad[Math.floor(rnd() * bad.length)] = Math.floor(rnd() * 256);
+      const cut = bad.subarray(0, Math.floor(rnd() * (bad.length + 1)));
+      try {
+        new MessageReader({ maxMessageSize: 1 << 20 }).push(cut);
+      } catch (e) {
+        assert.ok(e instanceof ProtocolError, `${m.file}: ${e}`);
+      }
+    }
+  }
+});
