@@ -327,6 +327,18 @@ export class ClassRegistry {
   #exceptions = new Map<AnyConstructor<Error>, string>();
   #exceptionsByName = new Map<string, AnyConstructor<Error>>();
   #proxyFactory: ((state: ProxyState) => unknown) | null = null;
+  #objectHook: ((value: object) => Record<string, unknown> | undefined) | null = null;
+
+  /**
+   * Sets a hook consulted first for every object that is not plain data;
+   * it returns the object's dict, or undefined to go on as usual. The
+   * daemon uses it to send registered objects as proxies (autoproxy).
+   *
+   * @param hook The hook, or null to remove it.
+   */
+  setObjectHook(hook: ((value: object) => Record<string, unknown> | undefined) | null): void {
+    this.#objectHook = hook;
+  }
 
   /**
    * Registers a function that turns instances of a class (and its
@@ -416,6 +428,7 @@ export class ClassRegistry {
     for (const [k, v] of this.#exceptions) c.#exceptions.set(k, v);
     for (const [k, v] of this.#exceptionsByName) c.#exceptionsByName.set(k, v);
     c.#proxyFactory = this.#proxyFactory;
+    c.#objectHook = this.#objectHook;
     return c;
   }
 
@@ -428,6 +441,10 @@ export class ClassRegistry {
    * @throws {SerializeError} When the value cannot be represented.
    */
   toDict(value: object): Record<string, unknown> {
+    if (this.#objectHook) {
+      const hooked = this.#objectHook(value);
+      if (hooked) return hooked;
+    }
     const own = (value as Partial<PyroDictConvertible>)[TO_PYRO_DICT];
     if (typeof own === "function") return own.call(value);
     if (this.#toDict.size > 0) {

@@ -81,7 +81,8 @@ export class FrozenSet<T> extends Set<T> {
    * @throws {TypeError} Always, once constructed.
    */
   override add(value: T): this {
-    if (this.#frozen) throw new TypeError("Cannot add to a FrozenSet");
+    // `super(items)` calls add() before the #frozen field exists.
+    if (#frozen in this && this.#frozen) throw new TypeError("Cannot add to a FrozenSet");
     return super.add(value);
   }
 

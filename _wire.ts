@@ -1,0 +1,156 @@
+/**
+ * A message connection: runs the read loop of a byte connection through a
+ * {@linkcode MessageReader} and coalesces writes that are ready together
+ * into one write. Shared by the client and the daemon.
+ *
+ * @internal
+ * @module
+ */
+
+import { MessageReader } from "./protocol/message_reader.ts";
+import type { Message } from "./protocol/message.ts";
+import type { Connection } from "./transport/types.ts";
+
+/** Options of a {@linkcode MessageConnection}. */
+export interface MessageConnectionOptions {
+  /** Largest accepted message. */
+  maxMessageSize: number;
+  /** Called for each complete message, in order. */
+  onMessage: (msg: Message) => void;
+  /** Called once when the connection ends; `error` is set when it ended by an error. */
+  onClose: (error?: unknown) => void;
+  /** Milliseconds without any incoming byte before the connection is closed (0: never). */
+  idleTimeoutMs?: number;
+}
+
+const READ_BUFFER_SIZE = 64 * 1024;
+
+/** One connection's message I/O. */
+export class MessageConnection {
+  readonly conn: Connection;
+  readonly #options: MessageConnectionOptions;
+  #queue: Uint8Array[] = [];
+  #queued = 0;
+  #writing: Promise<void> | null = null;
+  #closed = false;
+  #lastRead = Date.now();
+  #idleTimer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(conn: Connection, options: MessageConnectionOptions) {
+    this.conn = conn;
+    this.#options = options;
+  }
+
+  /** True once closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Starts the read loop. */
+  start(): Promise<void> {
+    const idle = this.#options.idleTimeoutMs ?? 0;
+    if (idle > 0) {
+      this.#idleTimer = setInterval(() => {
+        if (Date.now() - this.#lastRead > idle) this.close(new IdleTimeout(idle));
+      }, Math.max(50, Math.min(idle / 2, 1000)));
+    }
+    return this.#readLoop();
+  }
+
+  async #readLoop(): Promise<void> {
+    const reader = new MessageReader({ maxMessageSize: this.#options.maxMessageSize });
+    const buf = new Uint8Array(READ_BUFFER_SIZE);
+    try {
+      while (!this.#closed) {
+        const n = await this.conn.read(buf);
+        if (n === null) break;
+        this.#lastRead = Date.now();
+        const msgs = reader.push(buf.subarray(0, n));
+        for (const m of msgs) this.#options.onMessage(m);
+      }
+      this.close(reader.inMessage ? new TruncatedMessage() : undefined);
+    } catch (e) {
+      this.close(this.#closed ? undefined : e);
+    }
+  }
+
+  /**
+   * Sends bytes. Writes that queue up while another write is in progress
+   * go out together in one write.
+   *
+   * @param bytes One encoded message.
+   * @returns Resolves when the bytes were handed to the transport.
+   */
+  send(bytes: Uint8Array): Promise<void> {
+    if (this.#closed) return Promise.reject(new ClosedConnection());
+    this.#queue.push(bytes);
+    this.#queued += bytes.length;
+    if (!this.#writing) this.#writing = this.#writeLoop();
+    return this.#writing;
+  }
+
+  async #writeLoop(): Promise<void> {
+    // Let the current turn of the event loop queue more replies first.
+    await Promise.resolve();
+    try {
+      while (this.#queue.length && !this.#closed) {
+        let data: Uint8Array;
+        if (this.#queue.length === 1) {
+          data = this.#queue[0];
+        } else {
+          data = new Uint8Array(this.#queued);
+          let o = 0;
+          for (const q of this.#queue) data.set(q, o), o += q.length;
+        }
+        this.#queue = [];
+        this.#queued = 0;
+        let off = 0;
+        while (off < data.length) off += await this.conn.write(off ? data.subarray(off) : data);
+      }
+    } catch (e) {
+      this.close(e);
+      throw e;
+    } finally {
+      this.#writing = null;
+    }
+  }
+
+  /**
+   * Closes the connection.
+   *
+   * @param error Why, when it ended by an error.
+   */
+  close(error?: unknown): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#idleTimer);
+    try {
+      this.conn.close();
+    } catch { /* already closed */ }
+    this.#options.onClose(error);
+  }
+}
+
+/** The stream ended in the middle of a message. */
+export class TruncatedMessage extends Error {
+  constructor() {
+    super("connection closed in the middle of a message");
+    this.name = "TruncatedMessage";
+  }
+}
+
+/** The connection was idle too long. */
+export class IdleTimeout extends Error {
+  constructor(ms: number) {
+    super(`connection idle for more than ${ms} ms`);
+    this.name = "IdleTimeout";
+  }
+}
+
+/** Sending on a closed connection. */
+export class ClosedConnection extends Error {
+  constructor() {
+    super("connection is closed");
+    this.name = "ClosedConnection";
+  }
+}

@@ -1,0 +1,845 @@
+/**
+ * The Tyro client: proxies that call objects in Tyro and Pyro5 daemons.
+ *
+ * ```ts ignore
+ * import { connect } from "@tyro/tyro/client";
+ *
+ * interface Echo {
+ *   echo(message: unknown): unknown;
+ *   generator(): Generator<string>;
+ * }
+ * await using echo = await connect<Echo>("PYRO:test.echoserver@localhost:9999");
+ * console.log(await echo.echo("hello"));
+ * for await (const item of echo.generator()) console.log(item);
+ * ```
+ *
+ * @module
+ */
+
+import { MessageConnection } from "./_wire.ts";
+import { makeConfig, type PyroConfig } from "./config.ts";
+import {
+  CommunicationError,
+  ConnectionClosedError,
+  ProtocolError,
+  PyroError,
+  SerializeError,
+  TimeoutError,
+} from "./errors.ts";
+import { Flags, MessageType, PING_SERIALIZER_ID } from "./protocol/constants.ts";
+import { encodeMessage, type Message } from "./protocol/message.ts";
+import {
+  type ClassRegistry,
+  DEFAULT_REGISTRY,
+  ExceptionWrapper,
+  type ProxyState,
+  TO_PYRO_DICT,
+} from "./serializers/registry.ts";
+import { serializerFor } from "./serializers/mod.ts";
+import type { Serializer } from "./serializers/types.ts";
+import { connectSocket } from "./transport/socket.ts";
+import type { Connection } from "./transport/types.ts";
+import { PyroUri } from "./uri.ts";
+
+/** A method of a remote object: its result arrives as a Promise. */
+export type RemoteMethod<A extends unknown[], R> = [R] extends
+  [Generator<infer Y, unknown, unknown> | AsyncGenerator<infer Y, unknown, unknown> | Iterator<infer Y>]
+  ? (...args: A) => RemoteCall<AsyncGenerator<Y, void, undefined>> & AsyncIterable<Y>
+  : (...args: A) => RemoteCall<Awaited<R>>;
+
+/** The promise of a remote call; iterating it iterates a remote item stream. */
+export type RemoteCall<T> = Promise<T> & AsyncIterable<T extends AsyncGenerator<infer Y> ? Y : unknown>;
+
+/**
+ * The remote view of `T`: every method returns a Promise of its result,
+ * generator methods return async generators of their items.
+ */
+export type Remote<T> =
+  & {
+    readonly [K in keyof T as K extends string ? T[K] extends (...args: never[]) => unknown ? K : never : never]:
+      T[K] extends (...args: infer A) => infer R ? RemoteMethod<A, R> : never;
+  }
+  & AsyncDisposable;
+
+/** A remote object with no known type: any method name can be called. */
+export type AnyRemote = { readonly [method: string]: (...args: unknown[]) => RemoteCall<unknown> } & AsyncDisposable;
+
+/** Resolves `PYRONAME:`/`PYROMETA:` URIs; installed by the name server module. */
+export type UriResolver = (uri: PyroUri, options: { config: PyroConfig; signal?: AbortSignal }) => Promise<PyroUri>;
+
+let uriResolver: UriResolver | null = null;
+
+/**
+ * Sets how proxies resolve `PYRONAME:` and `PYROMETA:` URIs (the name
+ * server module installs its resolver when imported).
+ *
+ * @param resolver The resolver.
+ */
+export function setUriResolver(resolver: UriResolver | null): void {
+  uriResolver = resolver;
+}
+
+/** Options of a proxy. */
+export interface ProxyOptions {
+  /** Pyro5 configuration items (SERIALIZER, COMPRESSION, MAX_RETRIES, COMMTIMEOUT, ...). */
+  config?: Partial<PyroConfig>;
+  /**
+   * The serializer name.
+   *
+   * @default {config.SERIALIZER ("serpent")}
+   */
+  serializer?: string;
+  /** Milliseconds a call (and connect) may take; 0 or undefined for no limit. */
+  timeout?: number;
+  /**
+   * Times a call is retried after reconnecting when the connection fails.
+   *
+   * @default {config.MAX_RETRIES (0)}
+   */
+  maxRetries?: number;
+  /**
+   * Handshake data sent on connect.
+   *
+   * @default {"hello"}
+   */
+  handshake?: unknown;
+  /** Called with the daemon's handshake response; throw to refuse the connection. */
+  onHandshakeResponse?: (response: unknown) => void;
+  /** Opens the byte connection instead of a TCP or unix socket (TLS, streams, tests). */
+  connect?: (uri: PyroUri, signal?: AbortSignal) => Promise<Connection>;
+  /** The class registry for (de)serialization. */
+  registry?: ClassRegistry;
+}
+
+/** Options of a single call. */
+export interface CallOptions {
+  /** Aborts the call (it rejects with the signal's reason). */
+  signal?: AbortSignal;
+  /** Milliseconds this call may take, overriding the proxy's timeout. */
+  timeout?: number;
+}
+
+interface Pending {
+  resolve: (msg: Message) => void;
+  reject: (err: unknown) => void;
+}
+
+const CONTROL = new WeakMap<object, PyroProxy>();
+const ATTRIBUTE_ERROR = "AttributeError";
+
+function attributeError(message: string): Error {
+  const e = new Error(message);
+  e.name = ATTRIBUTE_ERROR;
+  return e;
+}
+
+/**
+ * A proxy for a remote object: the control side (connection, metadata,
+ * timeouts, annotations). Its {@linkcode PyroProxy.remote} is the typed
+ * view whose methods are the remote object's methods.
+ */
+export class PyroProxy implements AsyncDisposable {
+  /** The URI as given (may be `PYRONAME:`). */
+  readonly uri: PyroUri;
+  /** The configuration in force. */
+  readonly config: PyroConfig;
+  /** Milliseconds a call may take; 0 for no limit. */
+  timeout: number;
+  /** Times a call is retried after reconnecting. */
+  maxRetries: number;
+  /** Handshake data sent on connect. */
+  handshake: unknown;
+  /** A correlation id (16 bytes) sent with every call, or null. */
+  correlationId: Uint8Array | null = null;
+  /** Annotations sent with every call. */
+  readonly annotations: Map<string, Uint8Array> = new Map();
+  /** Annotations of the last response. */
+  responseAnnotations: Map<string, Uint8Array> = new Map();
+  /** Exposed methods, known after binding. */
+  methods: Set<string> = new Set();
+  /** Oneway methods, known after binding. */
+  oneway: Set<string> = new Set();
+  /** Exposed attributes, known after binding. */
+  attrs: Set<string> = new Set();
+  /** The serializer in use. */
+  serializer: Serializer;
+  readonly #options: ProxyOptions;
+  readonly #registry: ClassRegistry;
+  #resolved: PyroUri | null = null;
+  #wire: MessageConnection | null = null;
+  #binding: Promise<void> | null = null;
+  #pending = new Map<number, Pending>();
+  #seq = 0;
+  #remote: unknown;
+  #metadataKnown = false;
+
+  /**
+   * Creates a proxy; it connects on the first call (or {@linkcode PyroProxy.bind}).
+   *
+   * @param uri The object's URI (`PYRO:`, `PYRONAME:` or `PYROMETA:`).
+   * @param options Serializer, timeouts, handshake and transport.
+   */
+  constructor(uri: string | PyroUri, options: ProxyOptions = {}) {
+    this.uri = uri instanceof PyroUri ? uri : new PyroUri(uri);
+    this.#options = options;
+    this.config = makeConfig(options.config);
+    this.timeout = options.timeout ?? this.config.COMMTIMEOUT * 1000;
+    this.maxRetries = options.maxRetries ?? this.config.MAX_RETRIES;
+    this.handshake = options.handshake ?? "hello";
+    this.#registry = options.registry ?? DEFAULT_REGISTRY;
+    this.serializer = this.#makeSerializer(options.serializer ?? this.config.SERIALIZER);
+  }
+
+  #makeSerializer(name: string): Serializer {
+    return this.#options.registry ? serializerFor(name, { registry: this.#registry }) : serializerFor(name);
+  }
+
+  /**
+   * Switches the serializer (takes effect on the next call).
+   *
+   * @param name `serpent`, `marshal`, `json` or `msgpack`.
+   */
+  setSerializer(name: string): void {
+    this.serializer = this.#makeSerializer(name);
+  }
+
+  /**
+   * Whether a connection is open.
+   *
+   * @returns True when connected.
+   */
+  get connected(): boolean {
+    return this.#wire !== null && !this.#wire.closed;
+  }
+
+  /**
+   * The typed remote view of this proxy.
+   *
+   * @returns An object whose methods call the remote object.
+   */
+  get remote(): AnyRemote {
+    if (!this.#remote) this.#remote = makeRemote(this);
+    return this.#remote as AnyRemote;
+  }
+
+  /**
+   * Copies known metadata (as a received proxy carries it).
+   *
+   * @param meta Methods, oneway methods and attributes.
+   */
+  setMetadata(meta: { methods?: Iterable<string>; oneway?: Iterable<string>; attrs?: Iterable<string> }): void {
+    this.methods = new Set(meta.methods ?? []);
+    this.oneway = new Set(meta.oneway ?? []);
+    this.attrs = new Set(meta.attrs ?? []);
+    this.#metadataKnown = this.methods.size + this.attrs.size > 0;
+  }
+
+  /**
+   * Connects and performs the handshake now (Pyro5's `_pyroBind`).
+   *
+   * @param options An abort signal.
+   * @returns Resolves when connected.
+   * @throws {CommunicationError} When the connection fails or is refused.
+   */
+  bind(options: CallOptions = {}): Promise<void> {
+    if (this.connected) return Promise.resolve();
+    this.#binding ??= this.#connect(options).finally(() => this.#binding = null);
+    return this.#binding;
+  }
+
+  async #resolve(signal?: AbortSignal): Promise<PyroUri> {
+    if (this.#resolved) return this.#resolved;
+    if (this.uri.protocol === "PYRO") return this.#resolved = this.uri;
+    if (!uriResolver) {
+      throw new PyroError(`cannot resolve ${this.uri}: import the name server module (@tyro/tyro/nameserver)`);
+    }
+    return this.#resolved = await uriResolver(this.uri, { config: this.config, signal });
+  }
+
+  async #connect(options: CallOptions): Promise<void> {
+    const timeout = options.timeout ?? this.timeout;
+    const signals: AbortSignal[] = [];
+    if (options.signal) signals.push(options.signal);
+    if (timeout > 0) signals.push(AbortSignal.timeout(timeout));
+    const signal = signals.length ? AbortSignal.any(signals) : undefined;
+    const uri = await this.#resolve(signal);
+    let conn: Connection;
+    try {
+      conn = this.#options.connect
+        ? await this.#options.connect(uri, signal)
+        : await connectSocket(
+          uri.sockname ? { transport: "unix", path: uri.sockname } : { hostname: uri.host!, port: uri.port! },
+          { signal },
+        );
+    } catch (e) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      if (e instanceof TimeoutError || signal?.aborted) throw new TimeoutError(`timeout while connecting to ${uri.location}`);
+      throw e instanceof CommunicationError ? e : new CommunicationError(`cannot connect to ${uri.location}: ${(e as Error).message}`, { cause: e });
+    }
+    const wire = new MessageConnection(conn, {
+      maxMessageSize: this.config.MAX_MESSAGE_SIZE,
+      onMessage: (msg) => this.#onMessage(msg),
+      onClose: (error) => this.#onClose(wire, error),
+    });
+    this.#wire = wire;
+    wire.start();
+    const seq = this.#nextSeq();
+    const payload = this.serializer.dumps({ handshake: this.handshake, object: uri.object });
+    let reply: Message;
+    try {
+      reply = await this.#request(wire, seq, {
+        type: MessageType.CONNECT,
+        serializerId: this.serializer.id,
+        seq,
+        correlationId: this.correlationId,
+        annotations: this.annotations,
+        payload,
+      }, signal, timeout);
+    } catch (e) {
+      wire.close();
+      this.#wire = null;
+      throw e;
+    }
+    const data = this.#serializerFor(reply).loads(reply.payload);
+    if (reply.type === MessageType.CONNECTFAIL) {
+      wire.close();
+      this.#wire = null;
+      throw new CommunicationError(`connection to ${uri.location} rejected: ${String(data)}`);
+    }
+    if (reply.type !== MessageType.CONNECTOK) {
+      wire.close();
+      this.#wire = null;
+      throw new ProtocolError(`invalid response type ${reply.type} to CONNECT`);
+    }
+    const d = data as { handshake?: unknown; meta?: { methods?: Iterable<string>; oneway?: Iterable<string>; attrs?: Iterable<string> } };
+    try {
+      this.#options.onHandshakeResponse?.(d.handshake);
+    } catch (e) {
+      wire.close();
+      this.#wire = null;
+      throw e;
+    }
+    if (d.meta) this.setMetadata(d.meta), this.#metadataKnown = true;
+  }
+
+  #serializerFor(msg: Message): Serializer {
+    if (msg.serializerId === this.serializer.id) return this.serializer;
+    return this.#makeSerializer(String(msg.serializerId === 1 ? "serpent" : msg.serializerId === 2 ? "marshal" : msg.serializerId === 3 ? "json" : msg.serializerId === 4 ? "msgpack" : msg.serializerId));
+  }
+
+  #nextSeq(): number {
+    for (let i = 0; i < 0x10000; i++) {
+      this.#seq = (this.#seq + 1) & 0xffff;
+      if (!this.#pending.has(this.#seq)) return this.#seq;
+    }
+    throw new CommunicationError("too many calls in flight");
+  }
+
+  #onMessage(msg: Message): void {
+    const p = this.#pending.get(msg.seq);
+    if (!p) return; // a late reply to a call that timed out
+    this.#pending.delete(msg.seq);
+    p.resolve(msg);
+  }
+
+  #onClose(wire: MessageConnection, error?: unknown): void {
+    if (this.#wire === wire) this.#wire = null;
+    const err = new ConnectionClosedError(
+      error ? `receiving: connection lost: ${(error as Error).message ?? error}` : "receiving: not enough data",
+      { cause: error },
+    );
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const p of pending) p.reject(err);
+  }
+
+  #request(
+    wire: MessageConnection,
+    seq: number,
+    msg: Parameters<typeof encodeMessage>[0],
+    signal: AbortSignal | undefined,
+    timeout: number,
+    expectReply = true,
+  ): Promise<Message> {
+    const bytes = encodeMessage(msg, { compress: this.config.COMPRESSION, maxMessageSize: this.config.MAX_MESSAGE_SIZE });
+    if (!expectReply) {
+      return wire.send(bytes).then(() => undefined as unknown as Message, (e) => {
+        throw new ConnectionClosedError(`sending: connection lost: ${(e as Error).message}`);
+      });
+    }
+    return new Promise<Message>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const onAbort = () => {
+        this.#pending.delete(seq);
+        cleanup();
+        reject(signal!.reason instanceof DOMException && signal!.reason.name === "TimeoutError"
+          ? new TimeoutError("receiving: timeout")
+          : signal!.reason);
+      };
+      const cleanup = () => {
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      if (signal?.aborted) return onAbort();
+      this.#pending.set(seq, {
+        resolve: (m) => (cleanup(), resolve(m)),
+        reject: (e) => (cleanup(), reject(e)),
+      });
+      if (timeout > 0) {
+        timer = setTimeout(() => {
+          this.#pending.delete(seq);
+          cleanup();
+          reject(new TimeoutError("receiving: timeout"));
+        }, timeout);
+      }
+      signal?.addEventListener("abort", onAbort, { once: true });
+      wire.send(bytes).catch((e) => {
+        if (this.#pending.delete(seq)) {
+          cleanup();
+          reject(new ConnectionClosedError(`sending: connection lost: ${(e as Error).message}`));
+        }
+      });
+    });
+  }
+
+  /**
+   * Invokes a remote method (the remote view calls this).
+   *
+   * @param method The method name.
+   * @param args Positional arguments.
+   * @param kwargs Keyword arguments, or null.
+   * @param options Abort signal, timeout, flags and the target object id.
+   * @returns The result.
+   * @throws The remote exception, or a CommunicationError.
+   */
+  async invoke(
+    method: string,
+    args: readonly unknown[] = [],
+    kwargs: Record<string, unknown> | null = {},
+    options: CallOptions & { flags?: number; objectId?: string } = {},
+  ): Promise<unknown> {
+    let attempt = 0;
+    while (true) {
+      try {
+        return await this.#invokeOnce(method, args, kwargs, options);
+      } catch (e) {
+        if (e instanceof ConnectionClosedError && attempt < this.maxRetries) {
+          attempt++;
+          this.#wire?.close();
+          this.#wire = null;
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  async #invokeOnce(
+    method: string,
+    args: readonly unknown[],
+    kwargs: Record<string, unknown> | null,
+    options: CallOptions & { flags?: number; objectId?: string },
+  ): Promise<unknown> {
+    if (!this.connected) await this.bind(options);
+    const wire = this.#wire!;
+    const objectId = options.objectId ?? this.#resolved!.object;
+    let flags = options.flags ?? 0;
+    if (objectId === this.#resolved!.object && this.#metadataKnown && !(flags & Flags.BATCH)) {
+      if (method !== "__getattr__" && method !== "__setattr__" && !this.methods.has(method) && !this.oneway.has(method)) {
+        throw attributeError(`remote object '${this.uri}' has no exposed attribute or method '${method}'`);
+      }
+      if (this.oneway.has(method)) flags |= Flags.ONEWAY;
+    }
+    const seq = this.#nextSeq();
+    const oneway = (flags & Flags.ONEWAY) !== 0;
+    const timeout = options.timeout ?? this.timeout;
+    const payload = this.serializer.dumpsCall(objectId, method, args, kwargs);
+    const reply = await this.#request(wire, seq, {
+      type: MessageType.INVOKE,
+      serializerId: this.serializer.id,
+      flags,
+      seq,
+      correlationId: this.correlationId,
+      annotations: this.annotations,
+      payload,
+    }, options.signal, timeout, !oneway);
+    if (oneway) return undefined;
+    return this.#result(reply);
+  }
+
+  #result(reply: Message): unknown {
+    if (reply.type !== MessageType.RESULT) throw new ProtocolError(`invalid response type ${reply.type} to INVOKE`);
+    this.responseAnnotations = reply.annotations;
+    if (reply.flags & Flags.ITEMSTREAMRESULT) {
+      const id = reply.annotations.get("STRM");
+      if (!id) throw new ProtocolError("result of call is an iterator, but no stream id was sent");
+      return remoteStream(this, new TextDecoder().decode(id));
+    }
+    let data: unknown;
+    try {
+      data = this.#serializerFor(reply).loads(reply.payload);
+    } catch (e) {
+      throw e instanceof SerializeError ? e : new SerializeError((e as Error).message, { cause: e });
+    }
+    if (reply.flags & Flags.EXCEPTION) {
+      throw data instanceof Error ? data : new PyroError(`remote exception: ${String(data)}`);
+    }
+    return data;
+  }
+
+  /**
+   * Sends a MSG_PING and waits for the reply.
+   *
+   * @param options Abort signal and timeout.
+   * @returns Resolves when the daemon answered.
+   */
+  async ping(options: CallOptions = {}): Promise<void> {
+    if (!this.connected) await this.bind(options);
+    const seq = this.#nextSeq();
+    await this.#request(this.#wire!, seq, {
+      type: MessageType.PING,
+      serializerId: PING_SERIALIZER_ID,
+      seq,
+      payload: new TextEncoder().encode("ping"),
+    }, options.signal, options.timeout ?? this.timeout);
+  }
+
+  /**
+   * Reads an exposed attribute (Pyro5's `__getattr__` call).
+   *
+   * @param name The attribute.
+   * @param options Abort signal and timeout.
+   * @returns Its value.
+   */
+  getAttr(name: string, options: CallOptions = {}): Promise<unknown> {
+    return this.invoke("__getattr__", [name], null, options);
+  }
+
+  /**
+   * Sets an exposed attribute (Pyro5's `__setattr__` call).
+   *
+   * @param name The attribute.
+   * @param value The new value.
+   * @param options Abort signal and timeout.
+   * @returns Resolves when set.
+   */
+  async setAttr(name: string, value: unknown, options: CallOptions = {}): Promise<void> {
+    await this.invoke("__setattr__", [name, value], null, options);
+  }
+
+  /**
+   * Closes the connection (Pyro5's `_pyroRelease`); the next call reconnects.
+   */
+  release(): void {
+    this.#wire?.close();
+    this.#wire = null;
+  }
+
+  /**
+   * The class dict that sends this proxy to a peer (Pyro5's Proxy state).
+   *
+   * @returns `{"__class__": "Pyro5.client.Proxy", "state": (...)}`.
+   */
+  [TO_PYRO_DICT](): Record<string, unknown> {
+    return {
+      __class__: "Pyro5.client.Proxy",
+      state: Object.freeze([
+        this.uri.toString(),
+        Object.freeze([...this.oneway]),
+        Object.freeze([...this.methods]),
+        Object.freeze([...this.attrs]),
+        this.handshake,
+        this.#options.serializer ?? null,
+      ]),
+    };
+  }
+
+  /** Closes the connection (`await using`). */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.release();
+    return Promise.resolve();
+  }
+
+  /**
+   * The URI text.
+   *
+   * @returns The URI.
+   */
+  toString(): string {
+    return `<PyroProxy ${this.uri}>`;
+  }
+}
+
+async function* remoteStream(proxy: PyroProxy, streamId: string): AsyncGenerator<unknown, void, undefined> {
+  let finished = false;
+  try {
+    while (true) {
+      let item: unknown;
+      try {
+        item = await proxy.invoke("get_next_stream_item", [streamId], {}, { objectId: "Pyro.Daemon" });
+      } catch (e) {
+        const type = (e as { remoteType?: string }).remoteType;
+        if (type === "builtins.StopIteration" || type === "builtins.StopAsyncIteration") {
+          finished = true;
+          return;
+        }
+        if (e instanceof ConnectionClosedError) finished = true;
+        throw e;
+      }
+      yield item;
+    }
+  } finally {
+    if (!finished && proxy.connected) {
+      await proxy.invoke("close_stream", [streamId], {}, { objectId: "Pyro.Daemon", flags: Flags.ONEWAY }).catch(() => {});
+    }
+  }
+}
+
+function makeCall(proxy: PyroProxy, method: string, args: unknown[]): RemoteCall<unknown> {
+  const p = proxy.invoke(method, args, {}) as RemoteCall<unknown>;
+  Object.defineProperty(p, Symbol.asyncIterator, {
+    value: async function* () {
+      const r = await p;
+      if (r && typeof (r as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
+        yield* r as AsyncIterable<unknown>;
+      } else if (Array.isArray(r)) {
+        yield* r;
+      } else {
+        throw new TypeError(`result of ${method}() is not iterable`);
+      }
+    },
+  });
+  return p;
+}
+
+function makeRemote(proxy: PyroProxy): unknown {
+  const methods = new Map<string, (...args: unknown[]) => RemoteCall<unknown>>();
+  const handler: ProxyHandler<PyroProxy> = {
+    get(_target, key) {
+      if (typeof key === "symbol") {
+        if (key === Symbol.asyncDispose) return () => proxy[Symbol.asyncDispose]();
+        if (key === TO_PYRO_DICT) return () => proxy[TO_PYRO_DICT]();
+        if (key === Symbol.toStringTag) return "PyroProxy";
+        return undefined;
+      }
+      if (key === "then" || key === "toJSON") return undefined;
+      if (key === "toString") return () => proxy.toString();
+      let fn = methods.get(key);
+      if (!fn) {
+        fn = (...args: unknown[]) => makeCall(proxy, key, args);
+        methods.set(key, fn);
+      }
+      return fn;
+    },
+    set() {
+      throw new TypeError("Cannot set a property of a remote object: use setAttr(proxy, name, value)");
+    },
+    defineProperty() {
+      throw new TypeError("Cannot define a property on a remote object");
+    },
+    deleteProperty() {
+      throw new TypeError("Cannot delete a property of a remote object");
+    },
+    has(_target, key) {
+      return typeof key === "string" && (proxy.methods.has(key) || proxy.oneway.has(key));
+    },
+    ownKeys() {
+      return [];
+    },
+  };
+  const remote = new Proxy(proxy, handler);
+  CONTROL.set(remote, proxy);
+  return remote;
+}
+
+/**
+ * The control side of a remote view (Pyro5's `_pyro*` members): timeout,
+ * maxRetries, handshake, correlation id, annotations, bind and release.
+ *
+ * @param remote A remote view, or a PyroProxy.
+ * @returns Its PyroProxy.
+ * @throws {TypeError} When the value is not a proxy.
+ *
+ * @example Set a timeout
+ * ```ts
+ * import { controlOf, createProxy } from "@tyro/tyro/client";
+ * import assert from "node:assert/strict";
+ *
+ * const remote = createProxy("PYRO:obj@localhost:9999");
+ * controlOf(remote).timeout = 2000;
+ * assert.equal(controlOf(remote).timeout, 2000);
+ * ```
+ */
+export function controlOf(remote: unknown): PyroProxy {
+  if (remote instanceof PyroProxy && !CONTROL.has(remote as object)) return remote;
+  const p = CONTROL.get(remote as object);
+  if (!p) throw new TypeError("Cannot get proxy controls: not a Tyro proxy");
+  return p;
+}
+
+/**
+ * Makes a proxy without connecting; it connects on the first call.
+ *
+ * @param uri The object's URI.
+ * @param options Proxy options.
+ * @returns The typed remote view.
+ *
+ * @example Make a lazy proxy
+ * ```ts
+ * import { createProxy } from "@tyro/tyro/client";
+ * import assert from "node:assert/strict";
+ *
+ * const remote = createProxy<{ add(a: number, b: number): number }>("PYRO:calc@localhost:9999");
+ * assert.equal(typeof remote.add, "function");
+ * assert.equal((remote as unknown as { then?: unknown }).then, undefined); // safe to await
+ * ```
+ */
+export function createProxy<T = unknown>(
+  uri: string | PyroUri,
+  options: ProxyOptions = {},
+): unknown extends T ? AnyRemote : Remote<T> {
+  return new PyroProxy(uri, options).remote as unknown extends T ? AnyRemote : Remote<T>;
+}
+
+/**
+ * Makes a proxy and connects it (handshake and metadata) before returning.
+ *
+ * @param uri The object's URI.
+ * @param options Proxy options.
+ * @returns The typed remote view, connected.
+ * @throws {CommunicationError} When the connection fails or is refused.
+ */
+export async function connect<T = unknown>(
+  uri: string | PyroUri,
+  options: ProxyOptions = {},
+): Promise<unknown extends T ? AnyRemote : Remote<T>> {
+  const proxy = new PyroProxy(uri, options);
+  await proxy.bind({ timeout: options.timeout });
+  return proxy.remote as unknown extends T ? AnyRemote : Remote<T>;
+}
+
+/**
+ * Reads an exposed attribute of a remote object.
+ *
+ * @param remote The remote view.
+ * @param name The attribute.
+ * @returns Its value.
+ */
+export function getAttr<V = unknown>(remote: unknown, name: string): Promise<V> {
+  return controlOf(remote).getAttr(name) as Promise<V>;
+}
+
+/**
+ * Sets an exposed attribute of a remote object.
+ *
+ * @param remote The remote view.
+ * @param name The attribute.
+ * @param value The new value.
+ * @returns Resolves when set.
+ */
+export function setAttr(remote: unknown, name: string, value: unknown): Promise<void> {
+  return controlOf(remote).setAttr(name, value);
+}
+
+/** A batch of recorded calls; see {@linkcode batch}. */
+export type Batch<T> =
+  & {
+    readonly [K in keyof T as K extends string ? T[K] extends (...args: never[]) => unknown ? K : never : never]:
+      T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+  }
+  & BatchControl;
+
+/** The control part of a batch. */
+export interface BatchControl {
+  /**
+   * Sends all recorded calls in one message and settles their promises.
+   * Calls after a failed one are not executed (their promises reject).
+   *
+   * @param options `oneway` to send without waiting for results.
+   * @returns The results in order, up to the first failure.
+   */
+  $send(options?: { oneway?: boolean } & CallOptions): Promise<unknown[]>;
+}
+
+/**
+ * Records calls on a remote object to send them in one `<batch>` message,
+ * as Pyro5's `BatchProxy`. Each recorded call returns a promise of its own
+ * result, settled by `$send()`.
+ *
+ * @param remote The remote view.
+ * @returns The batch recorder.
+ *
+ * @example Record two calls
+ * ```ts ignore
+ * const b = batch(calc);
+ * const sum = b.add(1, 2);
+ * const product = b.mul(3, 4);
+ * await b.$send();
+ * console.log(await sum, await product);
+ * ```
+ */
+export function batch<T = unknown>(remote: unknown): unknown extends T ? Record<string, (...args: unknown[]) => Promise<unknown>> & BatchControl : Batch<T> {
+  const proxy = controlOf(remote);
+  const calls: { method: string; args: unknown[]; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
+  const control: BatchControl = {
+    async $send(options = {}) {
+      const these = calls.splice(0);
+      const triples = these.map((c) => Object.freeze([c.method, Object.freeze(c.args), {}]));
+      let flags = Flags.BATCH;
+      if (options.oneway) flags |= Flags.ONEWAY;
+      let results: unknown;
+      try {
+        results = await proxy.invoke("<batch>", triples, null, { ...options, flags });
+      } catch (e) {
+        for (const c of these) c.reject(e);
+        throw e;
+      }
+      if (options.oneway) {
+        for (const c of these) c.resolve(undefined);
+        return [];
+      }
+      const list = Array.isArray(results) ? results : [];
+      const out: unknown[] = [];
+      let failed: unknown = null;
+      these.forEach((c, i) => {
+        if (failed) return c.reject(new PyroError("batch call not executed: an earlier call in the batch failed", { cause: failed }));
+        const r = list[i];
+        if (r instanceof ExceptionWrapper) {
+          failed = r.exception;
+          c.reject(r.exception);
+        } else if (i >= list.length) {
+          c.reject(new PyroError("batch call not executed"));
+        } else {
+          out.push(r);
+          c.resolve(r);
+        }
+      });
+      return out;
+    },
+  };
+  return new Proxy(control, {
+    get(target, key) {
+      if (key === "$send") return target.$send;
+      if (typeof key === "symbol" || key === "then") return undefined;
+      return (...args: unknown[]) => {
+        const p = new Promise((resolve, reject) => {
+          calls.push({ method: key, args, resolve, reject });
+        });
+        p.catch(() => {}); // a result nobody awaits must not be an unhandled rejection
+        return p;
+      };
+    },
+  }) as never;
+}
+
+/** Options of the proxy factory installed for decoded proxies. */
+function proxyFromState(state: ProxyState): unknown {
+  const p = new PyroProxy(state.uri, {
+    handshake: state.handshake,
+    ...(state.serializer ? { serializer: state.serializer } : {}),
+  });
+  p.setMetadata(state);
+  return p.remote;
+}
+
+DEFAULT_REGISTRY.setProxyFactory(proxyFromState);

@@ -1,0 +1,161 @@
+/**
+ * The msgpack serializer (Pyro5 serializer id 4), as Pyro5's
+ * `MsgpackSerializer` writes and reads it with Python's `msgpack` package
+ * (`use_bin_type=True`, `raw=False`).
+ *
+ * | Python | msgpack | TypeScript |
+ * | --- | --- | --- |
+ * | `None` | nil | `null` (`undefined` is sent as nil) |
+ * | `int` | int, smallest form | `number` within ±(2^53−1), else `bigint` |
+ * | `int` outside int64/uint64 | ext 0x31 (ASCII digits) | `bigint` |
+ * | `float` | float 64 | `number` (wrap in `PyFloat` to send an integral float) |
+ * | `str` | str | `string` (a lone surrogate cannot be sent: Python can't either) |
+ * | `bytes` | bin | `Uint8Array` |
+ * | `list`, `tuple`, `set` | array | `Array` (tuples, `Set`, `FrozenSet` are sent as arrays) |
+ * | `dict` | map | plain object when every key is a string, else `Map` |
+ * | `complex` | ext 0x30 (two float64 LE) | `Complex` |
+ * | `datetime` | ext 0x32 (float64 LE POSIX seconds) | `Date` |
+ * | `date` | ext 0x33 (int64 LE ordinal) | `Date` at UTC midnight (decoding only) |
+ * | other ext | ext | {@linkcode MsgpackExt}, sent back unchanged |
+ *
+ * Dicts with a `__class__` key go through the class registry (Pyro5's
+ * `object_hook`); objects that are not plain data are sent as the
+ * registry's class dict. Ext codes are mapped in `loadsCall` too, although
+ * Pyro5's own daemon leaves them as `ExtType` there.
+ *
+ * Decoded bin values are views into the input by default (no copy): Tyro's
+ * message reader hands every payload out in a buffer of its own, and
+ * copying a 1 MB bin costs more than the whole decode in Python. Pass
+ * `copyBytes: true` when you decode from a buffer you reuse.
+ *
+ * The codec is written here rather than taken from `@msgpack/msgpack` or
+ * `msgpackr`. Measured on the small call (`dumpsCall` / `loadsCall` of
+ * `("test.echoserver", "echo", ["hello", 42, [1.5, 2]], {})`), it is about
+ * as fast as msgpackr and 3-5 times faster than `@msgpack/msgpack`, and
+ * neither library decodes Pyro5's data as it must be decoded:
+ * `@msgpack/msgpack` refuses a `__proto__` key, cannot make `Map`s for
+ * non-string keys and decodes int64 either always or never as bigint;
+ * msgpackr renames a `__proto__` key and turns non-string keys into
+ * strings unless every map becomes a `Map`; both need a second pass for
+ * ext codes, class dicts and depth limits. msgpackr also pulls in a
+ * native optional dependency whose platform packages do not all resolve.
+ *
+ * @example Round-trip a call
+ * ```ts
+ * import { createMsgpackSerializer } from "@tyro/tyro/serializers";
+ * import assert from "node:assert/strict";
+ *
+ * const ser = createMsgpackSerializer();
+ * const bytes = ser.dumpsCall("test.echoserver", "echo", [2n ** 70n, new Map([[1, "a"]])], {});
+ * const call = ser.loadsCall(bytes);
+ * assert.equal(call.method, "echo");
+ * assert.deepEqual(call.args, [2n ** 70n, new Map([[1, "a"]])]);
+ * ```
+ *
+ * @module
+ */
+
+import { SerializeError } from "../errors.ts";
+import { MsgpackReader } from "./_msgpack_decode.ts";
+import { encodeMsgpack } from "./_msgpack_encode.ts";
+import { DEFAULT_REGISTRY, isPlainObject } from "./registry.ts";
+import {
+  type CallMessage,
+  DEFAULT_MAX_DEPTH,
+  type Serializer,
+  type SerializerOptions,
+} from "./types.ts";
+
+export { MsgpackExt } from "./_msgpack_ext.ts";
+
+/** Options of {@linkcode createMsgpackSerializer}. */
+export interface MsgpackSerializerOptions extends SerializerOptions {
+  /**
+   * Copy decoded bin data out of the input instead of returning views into
+   * it. Set this when the input buffer is reused after `loads` returns.
+   *
+   * @default {false}
+   */
+  copyBytes?: boolean;
+}
+
+/**
+ * Creates a msgpack serializer (Pyro5 serializer id 4, name `msgpack`).
+ *
+ * Decoding throws {@linkcode SerializeError} for every malformed, truncated
+ * or too deeply nested input and for trailing bytes (a `SecurityError` only
+ * when the registry refuses a class name). Encoding throws it for cycles,
+ * nesting deeper than `maxDepth`, functions, symbols, invalid dates and
+ * strings with lone surrogates.
+ *
+ * @param options The class registry, the nesting limit and `copyBytes`.
+ * @returns The serializer; its methods may be called detached.
+ *
+ * @example Python types survive the trip
+ * ```ts
+ * import { Complex, createMsgpackSerializer } from "@tyro/tyro/serializers";
+ * import assert from "node:assert/strict";
+ *
+ * const ser = createMsgpackSerializer();
+ * const value = { c: new Complex(1, -2), big: -(2n ** 64n), b: new Uint8Array([0, 255]) };
+ * const back = ser.loads(ser.dumps(value)) as typeof value;
+ * assert.ok(back.c instanceof Complex);
+ * assert.equal(back.big, -(2n ** 64n));
+ * assert.deepEqual([...back.b], [0, 255]);
+ * ```
+ */
+export function createMsgpackSerializer(options: MsgpackSerializerOptions = {}): Serializer {
+  const registry = options.registry ?? DEFAULT_REGISTRY;
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const readOptions = { registry, maxDepth, copyBytes: options.copyBytes ?? false };
+
+  const loads = (data: Uint8Array): unknown => new MsgpackReader(data, readOptions).decodeAll();
+
+  return Object.freeze({
+    id: 4,
+    name: "msgpack",
+    dumps(value: unknown): Uint8Array {
+      return encodeMsgpack(registry, maxDepth, (w) => w.encode(value));
+    },
+    loads,
+    dumpsCall(
+      objectId: string,
+      method: string,
+      args: readonly unknown[],
+      kwargs: Record<string, unknown> | null,
+    ): Uint8Array {
+      if (typeof objectId !== "string" || typeof method !== "string") {
+        throw new SerializeError("Cannot encode msgpack call: object id and method must be strings");
+      }
+      return encodeMsgpack(registry, maxDepth, (w) => {
+        w.arrayHead(4);
+        w.str(objectId);
+        w.str(method);
+        w.encode(args);
+        if (kwargs === null || kwargs === undefined) w.encode(null);
+        else w.dict(kwargs);
+      });
+    },
+    loadsCall(data: Uint8Array): CallMessage {
+      const r = new MsgpackReader(data, readOptions);
+      r.depth = -1; // the call's own array does not count against maxDepth
+      const call = r.decodeAll();
+      if (!Array.isArray(call) || call.length !== 4) {
+        throw new SerializeError("Cannot decode msgpack call: payload is not a 4-item array");
+      }
+      const [objectId, method, args, kwargs] = call;
+      if (typeof objectId !== "string" || typeof method !== "string") {
+        throw new SerializeError("Cannot decode msgpack call: object id and method must be strings");
+      }
+      if (!Array.isArray(args)) {
+        throw new SerializeError("Cannot decode msgpack call: arguments are not an array");
+      }
+      if (kwargs !== null && !isPlainObject(kwargs)) {
+        throw new SerializeError(
+          "Cannot decode msgpack call: keyword arguments are not a dict with string keys",
+        );
+      }
+      return { objectId, method, args, kwargs };
+    },
+  });
+}

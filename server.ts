@@ -1,0 +1,1045 @@
+/**
+ * The Tyro daemon: serves registered objects to Tyro and Pyro5 clients.
+ *
+ * ```ts ignore
+ * import { Daemon, expose } from "@tyro/tyro/server";
+ *
+ * class Greeter {
+ *   @expose
+ *   greet(name: string): string {
+ *     return `hello, ${name}`;
+ *   }
+ * }
+ * await using daemon = new Daemon({ host: "127.0.0.1", port: 9999 });
+ * console.log(daemon.register(new Greeter(), "example.greeter").toString());
+ * await daemon.serve();
+ * ```
+ *
+ * A Python client then calls it:
+ * `Pyro5.api.Proxy("PYRO:example.greeter@127.0.0.1:9999").greet("you")`.
+ *
+ * @module
+ */
+
+import {
+  bindArguments,
+  type CallContext,
+  type ClientSession,
+  currentContext,
+  runWithContext,
+} from "./_call.ts";
+import { MessageConnection } from "./_wire.ts";
+import { makeConfig, type PyroConfig } from "./config.ts";
+import { DaemonError, ProtocolError, PyroError, SerializeError } from "./errors.ts";
+import { behaviorOf, type ExposedMembers, exposedMembers, type ExposeOptions, isPrivateName } from "./expose.ts";
+import { Flags, MessageType, PING_SERIALIZER_ID } from "./protocol/constants.ts";
+import { encodeMessage, type Message, randomUuidBytes } from "./protocol/message.ts";
+import { ClassRegistry, DEFAULT_REGISTRY, exceptionToDict, ExceptionWrapper, TO_PYRO_DICT } from "./serializers/registry.ts";
+import { serializerFor } from "./serializers/mod.ts";
+import type { Serializer } from "./serializers/types.ts";
+import { listenSocket, locationOf } from "./transport/socket.ts";
+import type { Connection, Listener } from "./transport/types.ts";
+import { PyroUri } from "./uri.ts";
+
+export { behavior, behaviorOf, expose, exposedMembers, isPrivateName, oneway } from "./expose.ts";
+export type { BehaviorOptions, ExposedMembers, ExposeOptions, InstanceMode } from "./expose.ts";
+export { currentContext } from "./_call.ts";
+export type { CallContext, ClientSession } from "./_call.ts";
+
+/** The object id of the daemon's own object. */
+export const DAEMON_NAME = "Pyro.Daemon";
+
+/** A logger the daemon reports to; the library itself never prints. */
+export interface Logger {
+  /** Debug detail. */
+  debug(message: string, ...data: unknown[]): void;
+  /** Noteworthy events. */
+  info(message: string, ...data: unknown[]): void;
+  /** Problems that cost one connection or call. */
+  warn(message: string, ...data: unknown[]): void;
+  /** Problems of the daemon itself. */
+  error(message: string, ...data: unknown[]): void;
+}
+
+/** A logger that drops everything. */
+export const SILENT_LOGGER: Logger = Object.freeze({
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+});
+
+/** Options of a {@linkcode Daemon}. */
+export interface DaemonOptions {
+  /**
+   * Host name or address to bind to (`::` or an IPv6 address for IPv6).
+   *
+   * @default {config.HOST ("localhost")}
+   */
+  host?: string;
+  /**
+   * Port to bind to; 0 picks a free one.
+   *
+   * @default {0}
+   */
+  port?: number;
+  /** Bind to this unix domain socket path instead of TCP. */
+  unixSocket?: string;
+  /** Host name put in URIs instead of the bound one (NAT). */
+  nathost?: string;
+  /** Port put in URIs instead of the bound one (NAT). */
+  natport?: number;
+  /** Serve connections from this listener instead of binding a socket (e.g. TLS). */
+  listener?: Listener;
+  /**
+   * Bind a socket at all. With `false` the daemon only serves what is
+   * handed to {@linkcode Daemon.handleConnection} or {@linkcode Daemon.openSession};
+   * `location` then names it in URIs.
+   *
+   * @default {true}
+   */
+  bind?: boolean;
+  /** The location used in URIs when not bound (e.g. `myhost:9999`). */
+  location?: string;
+  /** Pyro5 configuration items. */
+  config?: Partial<PyroConfig>;
+  /** Class registry for (de)serialization. A copy is made. */
+  registry?: ClassRegistry;
+  /** Where the daemon reports dropped connections and errors. */
+  logger?: Logger;
+  /**
+   * Checks a client's handshake data; return the handshake response, or
+   * throw to refuse the connection (the message goes to the client).
+   */
+  validateHandshake?: (session: ClientSession, data: unknown) => unknown;
+  /** Called when a client connection ends. */
+  onDisconnect?: (session: ClientSession) => void;
+  /** Annotations added to every response. */
+  annotations?: (ctx: CallContext | null) => Record<string, Uint8Array> | Map<string, Uint8Array> | undefined;
+}
+
+/** Options of {@linkcode Daemon.register}. */
+export interface RegisterOptions {
+  /** Replace an object already registered under the id. */
+  force?: boolean;
+  /** Expose members of an undecorated object. */
+  expose?: ExposeOptions;
+}
+
+/** Options of {@linkcode Daemon.serve}. */
+export interface ServeOptions {
+  /** Stops serving (and closes the daemon) when aborted. */
+  signal?: AbortSignal;
+}
+
+/** A session handed out by {@linkcode Daemon.openSession}. */
+export interface DaemonSession {
+  /** The session as methods see it. */
+  readonly session: ClientSession;
+  /**
+   * Handles one decoded message; replies go to the session's `send`.
+   *
+   * @param msg The message.
+   * @returns Resolves when the message is answered.
+   */
+  receive(msg: Message): Promise<void>;
+  /** Ends the session (closes its item streams, runs the disconnect hook). */
+  close(): void;
+}
+
+interface Registration {
+  object: unknown;
+  members: ExposedMembers;
+  isClass: boolean;
+}
+
+interface StreamEntry {
+  session: ClientSession | null;
+  created: number;
+  lingerSince: number;
+  iterator: Iterator<unknown> | AsyncIterator<unknown>;
+}
+
+class SessionImpl implements ClientSession {
+  static #next = 1;
+  readonly id = SessionImpl.#next++;
+  handshake: unknown = undefined;
+  readonly data = new Map<string, unknown>();
+  readonly instances = new Map<unknown, unknown>();
+  connected = false;
+  inFlight = 0;
+  waiting: (() => void)[] = [];
+  constructor(readonly remoteAddr: unknown, readonly peerCertificate?: unknown) {}
+}
+
+class StopIterationError extends Error {
+  constructor() {
+    super("");
+    this.name = "StopIteration";
+  }
+}
+
+function attributeError(message: string): Error {
+  const e = new Error(message);
+  e.name = "AttributeError";
+  return e;
+}
+
+/** Formats a JS error's stack as Python traceback lines. */
+export function formatTraceback(err: unknown, pyClass?: string): string[] {
+  const lines = ["Traceback (most recent call last):\n"];
+  const e = err instanceof Error ? err : new Error(String(err));
+  const frames = (e.stack ?? "").split("\n").slice(1).map((l) => l.trim()).filter((l) => l.startsWith("at "));
+  for (const f of frames.reverse()) {
+    const m = /^at (?:(.*?) \()?(.*?):(\d+):\d+\)?$/.exec(f);
+    if (m) lines.push(`  File "${m[2]}", line ${m[3]}, in ${m[1] ?? "<module>"}\n`);
+    else lines.push(`  ${f}\n`);
+  }
+  const name = pyClass ? pyClass.slice(pyClass.lastIndexOf(".") + 1) : e.name;
+  lines.push(e.message ? `${name}: ${e.message}\n` : `${name}\n`);
+  return lines;
+}
+
+function isStreamable(v: unknown): v is Iterator<unknown> | AsyncIterator<unknown> {
+  if (v === null || typeof v !== "object") return false;
+  if (Array.isArray(v) || v instanceof Map || v instanceof Set || ArrayBuffer.isView(v)) return false;
+  const o = v as Record<symbol | string, unknown>;
+  if (typeof o[Symbol.asyncIterator] === "function" && typeof o.next === "function") return true;
+  return typeof o.next === "function" && typeof o[Symbol.iterator] === "function";
+}
+
+/**
+ * A Pyro daemon: it binds a socket (TCP over IPv4 or IPv6, or a unix
+ * socket), and answers Pyro5 wire protocol requests for the objects
+ * registered in it. {@linkcode Daemon.serve} runs the accept loop;
+ * {@linkcode Daemon.handleConnection} serves one connection accepted
+ * elsewhere, and {@linkcode Daemon.openSession} dispatches single messages
+ * for a server or event loop of your own.
+ */
+export class Daemon implements AsyncDisposable {
+  /** The configuration in force. */
+  readonly config: Readonly<PyroConfig>;
+  /** The class registry, with autoproxy for registered objects. */
+  readonly registry: ClassRegistry;
+  readonly #logger: Logger;
+  readonly #options: DaemonOptions;
+  readonly #listener: Listener | null;
+  readonly #location: string;
+  readonly #natLocation: string | null;
+  readonly #objects = new Map<string, Registration>();
+  readonly #ids = new Map<unknown, string>();
+  readonly #streams = new Map<string, StreamEntry>();
+  readonly #sessions = new Set<{ session: SessionImpl; close(): void }>();
+  readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #serializers = new Map<number, Serializer>();
+  #housekeeper: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+  #serving: Promise<void> | null = null;
+  #connectionSlots: (() => void)[] = [];
+  #connections = 0;
+
+  /**
+   * Creates a daemon and binds its socket at once (as Pyro5 does), so that
+   * URIs can be made before serving.
+   *
+   * @param options Where to bind, configuration and hooks.
+   */
+  constructor(options: DaemonOptions = {}) {
+    this.#options = options;
+    this.config = Object.freeze(makeConfig(options.config));
+    this.#logger = options.logger ?? SILENT_LOGGER;
+    this.registry = (options.registry ?? DEFAULT_REGISTRY).copy();
+    this.registry.setObjectHook(autoproxyHook);
+    if (options.listener) {
+      this.#listener = options.listener;
+      this.#location = options.location ?? locationOf(options.listener.addr);
+    } else if (options.bind === false) {
+      this.#listener = null;
+      this.#location = options.location ?? `${options.host ?? this.config.HOST}:${options.port ?? 0}`;
+    } else if (options.unixSocket) {
+      this.#listener = listenSocket({ transport: "unix", path: options.unixSocket });
+      this.#location = "./u:" + options.unixSocket;
+    } else {
+      const host = options.host ?? this.config.HOST;
+      this.#listener = listenSocket({ hostname: host, port: options.port ?? 0 });
+      const addr = this.#listener.addr as { port: number; hostname: string };
+      const shown = host === "" || host === "0.0.0.0" || host === "::" ? addr.hostname : host;
+      this.#location = shown.includes(":") && !shown.startsWith("[")
+        ? `[${shown}]:${addr.port}`
+        : `${shown}:${addr.port}`;
+    }
+    const nathost = options.nathost ?? this.config.NATHOST;
+    if (nathost) {
+      const natport = options.natport ?? (this.config.NATPORT || Number(this.#location.split(":").pop()));
+      this.#natLocation = nathost.includes(":") ? `[${nathost}]:${natport}` : `${nathost}:${natport}`;
+    } else {
+      this.#natLocation = null;
+    }
+    this.#objects.set(DAEMON_NAME, {
+      object: new DaemonObject(this),
+      members: exposedMembers(DaemonObject, { methods: true }),
+      isClass: false,
+    });
+  }
+
+  /**
+   * The location clients connect to: `host:port`, `[ipv6]:port` or `./u:path`.
+   *
+   * @returns The location text.
+   */
+  get locationStr(): string {
+    return this.#location;
+  }
+
+  /**
+   * The NAT location, or null.
+   *
+   * @returns The location text or null.
+   */
+  get natLocationStr(): string | null {
+    return this.#natLocation;
+  }
+
+  /**
+   * The bound address (port 0 resolved), when the daemon bound a socket.
+   *
+   * @returns The address.
+   */
+  get addr(): unknown {
+    return this.#listener?.addr;
+  }
+
+  /**
+   * The ids of all registered objects, the daemon's own first.
+   *
+   * @returns The ids.
+   */
+  registered(): string[] {
+    return [...this.#objects.keys()];
+  }
+
+  /**
+   * The number of client connections being served.
+   *
+   * @returns The count.
+   */
+  get connectionCount(): number {
+    return this.#sessions.size;
+  }
+
+  /**
+   * Registers an object (or a class, made per the class's instance mode)
+   * under an id.
+   *
+   * @param objectOrClass An instance, a plain object of functions, or a class.
+   * @param objectId The id; a random `obj_<hex>` id when omitted.
+   * @param options `force` to replace, `expose` for undecorated objects.
+   * @returns The object's URI.
+   * @throws {DaemonError} When the id or object is registered already.
+   */
+  register(objectOrClass: unknown, objectId?: string, options: RegisterOptions = {}): PyroUri {
+    if (objectOrClass === null || (typeof objectOrClass !== "object" && typeof objectOrClass !== "function")) {
+      throw new TypeError("Cannot register: expected an object or a class");
+    }
+    const id = objectId ?? "obj_" + [...randomUuidBytes()].map((b) => b.toString(16).padStart(2, "0")).join("");
+    if (id === DAEMON_NAME) throw new DaemonError("object or class already has a Pyro id");
+    if (!options.force) {
+      if (this.#objects.has(id)) throw new DaemonError("an object or class is already registered with that id");
+      if (this.#ids.has(objectOrClass)) throw new DaemonError("object or class already has a Pyro id");
+    } else {
+      const old = this.#objects.get(id);
+      if (old) this.#ids.delete(old.object);
+    }
+    const isClass = typeof objectOrClass === "function" && /^class[\s{]/.test(Function.prototype.toString.call(objectOrClass));
+    const members = exposedMembers(objectOrClass, options.expose);
+    if (typeof objectOrClass === "object" && !options.expose) {
+      const proto = Object.getPrototypeOf(objectOrClass);
+      if (proto !== Object.prototype && proto !== null && members.methods.size === 0 && members.attrs.size === 0) {
+        this.#logger.warn(`class ${proto?.constructor?.name} exposes no methods or attributes; did you forget @expose?`);
+      }
+    }
+    this.#objects.set(id, { object: objectOrClass, members, isClass });
+    this.#ids.set(objectOrClass, id);
+    REGISTERED.set(objectOrClass as object, this);
+    return this.uriFor(id);
+  }
+
+  /**
+   * Removes an object.
+   *
+   * @param objectOrId The object, class or id.
+   */
+  unregister(objectOrId: unknown): void {
+    const id = typeof objectOrId === "string" ? objectOrId : this.#ids.get(objectOrId);
+    if (id === undefined || id === DAEMON_NAME) return;
+    const reg = this.#objects.get(id);
+    if (!reg) return;
+    this.#objects.delete(id);
+    this.#ids.delete(reg.object);
+    if (REGISTERED.get(reg.object as object) === this) REGISTERED.delete(reg.object as object);
+  }
+
+  /**
+   * The id an object is registered under.
+   *
+   * @param object The object or class.
+   * @returns The id, or undefined.
+   */
+  idOf(object: unknown): string | undefined {
+    return this.#ids.get(object);
+  }
+
+  /**
+   * The URI of a registered object (or of any id).
+   *
+   * @param objectOrId The object, class or id.
+   * @param nat Use the NAT location when there is one.
+   * @returns The URI.
+   * @throws {DaemonError} When the object is not registered.
+   */
+  uriFor(objectOrId: unknown, nat = true): PyroUri {
+    const id = typeof objectOrId === "string" ? objectOrId : this.#ids.get(objectOrId);
+    if (id === undefined) throw new DaemonError("object isn't registered");
+    const loc = nat && this.#natLocation ? this.#natLocation : this.#location;
+    return new PyroUri(`PYRO:${id}@${loc}`);
+  }
+
+  /**
+   * A description of a registered object that serializes as a Pyro5 proxy
+   * (what autoproxy sends for registered objects).
+   *
+   * @param objectOrId The object, class or id.
+   * @returns An object with the proxy's class dict.
+   */
+  proxyStateFor(objectOrId: unknown): ProxyRef {
+    const uri = this.uriFor(objectOrId);
+    const reg = this.#objects.get(uri.object);
+    return new ProxyRef(uri, reg?.members ?? { methods: new Set(), oneway: new Set(), attrs: new Set() });
+  }
+
+  /**
+   * Pyro5's metadata of a registered object.
+   *
+   * @param objectId The id.
+   * @returns `{methods, oneway, attrs}` as sets.
+   * @throws {DaemonError} For an unknown id.
+   */
+  metadataFor(objectId: string): ExposedMembers {
+    const reg = this.#objects.get(objectId);
+    if (!reg) throw new DaemonError("unknown object");
+    return { methods: new Set(reg.members.methods), oneway: new Set(reg.members.oneway), attrs: new Set(reg.members.attrs) };
+  }
+
+  /**
+   * Checks handshake data; override or pass `validateHandshake`. The
+   * default answers `"hello"`.
+   *
+   * @param session The connecting client.
+   * @param data The client's handshake data.
+   * @returns The handshake response.
+   */
+  validateHandshake(session: ClientSession, data: unknown): unknown | Promise<unknown> {
+    if (this.#options.validateHandshake) return this.#options.validateHandshake(session, data);
+    return "hello";
+  }
+
+  /**
+   * Annotations added to every response; override or pass `annotations`.
+   *
+   * @param ctx The call context, or null outside a call.
+   * @returns The annotations.
+   */
+  annotations(ctx: CallContext | null): Map<string, Uint8Array> {
+    const a = this.#options.annotations?.(ctx);
+    const out = new Map<string, Uint8Array>(a instanceof Map ? a : Object.entries(a ?? {}));
+    if (ctx) for (const [k, v] of ctx.responseAnnotations) out.set(k, v);
+    return out;
+  }
+
+  #serializer(id: number): Serializer {
+    let s = this.#serializers.get(id);
+    if (!s) {
+      s = serializerFor(id, { registry: this.registry });
+      this.#serializers.set(id, s);
+    }
+    return s;
+  }
+
+  #autoproxy(value: unknown): unknown {
+    if (value !== null && (typeof value === "object" || typeof value === "function") && this.#ids.has(value)) {
+      return this.proxyStateFor(value);
+    }
+    return value;
+  }
+
+  /**
+   * Runs the accept loop until the daemon is closed or `signal` aborts.
+   *
+   * @param options An abort signal.
+   * @returns Resolves when serving has stopped.
+   * @throws {DaemonError} When the daemon has no listener.
+   */
+  serve(options: ServeOptions = {}): Promise<void> {
+    if (!this.#listener) throw new DaemonError("this daemon has no listener; use handleConnection()");
+    if (this.#serving) return this.#serving;
+    const signal = options.signal;
+    if (signal) {
+      if (signal.aborted) {
+        return this.close();
+      }
+      signal.addEventListener("abort", () => this.close(), { once: true });
+    }
+    this.#serving = (async () => {
+      for await (const conn of this.#listener!) {
+        if (this.#closed) {
+          conn.close();
+          break;
+        }
+        const max = this.config.MAX_CONNECTIONS;
+        if (max > 0 && this.#connections >= max) {
+          await new Promise<void>((r) => this.#connectionSlots.push(r));
+          if (this.#closed) {
+            conn.close();
+            break;
+          }
+        }
+        this.handleConnection(conn).catch((e) => this.#logger.warn("connection failed", e));
+      }
+    })();
+    return this.#serving;
+  }
+
+  /**
+   * Serves one client connection until it closes: the callback-style
+   * entry point for connections accepted elsewhere (any transport).
+   *
+   * @param conn The connection.
+   * @param info The peer's address and certificate, when known.
+   * @returns Resolves when the connection has ended.
+   */
+  handleConnection(conn: Connection, info: { remoteAddr?: unknown; peerCertificate?: unknown } = {}): Promise<void> {
+    this.#connections++;
+    let wire: MessageConnection;
+    const ended = Promise.withResolvers<void>();
+    const ds = this.openSession(
+      (bytes) => wire.send(bytes),
+      () => wire.close(),
+      { remoteAddr: info.remoteAddr ?? conn.remoteAddr, peerCertificate: info.peerCertificate },
+    );
+    wire = new MessageConnection(conn, {
+      maxMessageSize: this.config.MAX_MESSAGE_SIZE,
+      idleTimeoutMs: this.config.COMMTIMEOUT * 1000,
+      onMessage: (msg) => {
+        const p = ds.receive(msg).catch((e) => {
+          this.#logger.warn(`closing connection ${ds.session.id}: ${(e as Error).message}`, e);
+          wire.close(e);
+        });
+        this.#track(p);
+      },
+      onClose: (error) => {
+        if (error) this.#logger.warn(`connection ${ds.session.id} closed: ${(error as Error).message ?? error}`);
+        ds.close();
+        this.#connections--;
+        this.#connectionSlots.shift()?.();
+        ended.resolve();
+      },
+    });
+    wire.start();
+    return ended.promise;
+  }
+
+  #track(p: Promise<unknown>): void {
+    this.#inFlight.add(p);
+    p.finally(() => this.#inFlight.delete(p));
+  }
+
+  /**
+   * Opens a session for a connection you move bytes for yourself: hand it
+   * decoded messages with `receive`, and it calls `send` with the encoded
+   * replies.
+   *
+   * @param send Sends one encoded reply.
+   * @param close Closes the connection (after a protocol violation).
+   * @param info The peer's address and certificate, when known.
+   * @returns The session.
+   */
+  openSession(
+    send: (bytes: Uint8Array) => unknown,
+    close: () => void,
+    info: { remoteAddr?: unknown; peerCertificate?: unknown } = {},
+  ): DaemonSession {
+    const session = new SessionImpl(info.remoteAddr, info.peerCertificate);
+    let open = true;
+    const entry = {
+      session,
+      close: () => {
+        if (!open) return;
+        open = false;
+        this.#sessions.delete(entry);
+        this.#clientDisconnected(session);
+        close();
+      },
+    };
+    this.#sessions.add(entry);
+    const reply = (bytes: Uint8Array) => {
+      if (open) send(bytes);
+    };
+    return {
+      session,
+      receive: (msg) => this.#receive(session, msg, reply),
+      close: entry.close,
+    };
+  }
+
+  #clientDisconnected(session: SessionImpl): void {
+    const linger = this.config.ITER_STREAM_LINGER;
+    for (const [id, s] of this.#streams) {
+      if (s.session !== session) continue;
+      if (linger > 0) {
+        s.session = null;
+        s.lingerSince = Date.now();
+      } else {
+        this.#closeStream(id);
+      }
+    }
+    this.#ensureHousekeeper();
+    for (const w of session.waiting) w();
+    try {
+      this.#options.onDisconnect?.(session);
+    } catch (e) {
+      this.#logger.warn("onDisconnect hook failed", e);
+    }
+  }
+
+  #reply(
+    send: (bytes: Uint8Array) => void,
+    type: number,
+    serializerId: number,
+    flags: number,
+    seq: number,
+    corr: Uint8Array | null,
+    payload: Uint8Array,
+    annotations: Map<string, Uint8Array>,
+  ): void {
+    send(encodeMessage(
+      { type, serializerId, flags, seq, correlationId: corr ?? randomUuidBytes(), annotations, payload },
+      { compress: this.config.COMPRESSION, maxMessageSize: this.config.MAX_MESSAGE_SIZE },
+    ));
+  }
+
+  async #receive(session: SessionImpl, msg: Message, send: (bytes: Uint8Array) => void): Promise<void> {
+    if (this.#closed) throw new DaemonError("daemon is closed");
+    if (!session.connected) {
+      if (msg.type !== MessageType.CONNECT) {
+        throw new ProtocolError(`expected a CONNECT message first, got type ${msg.type}`);
+      }
+      return await this.#handshake(session, msg, send);
+    }
+    if (msg.type === MessageType.PING) {
+      this.#reply(send, MessageType.PING, msg.serializerId, 0, msg.seq, msg.correlationId, PONG, this.annotations(null));
+      return;
+    }
+    if (msg.type !== MessageType.INVOKE) {
+      throw new ProtocolError(`invalid message type ${msg.type} from a client`);
+    }
+    const max = this.config.MAX_CALLS_PER_CONNECTION;
+    if (max > 0 && session.inFlight >= max) {
+      await new Promise<void>((r) => session.waiting.push(r));
+    }
+    session.inFlight++;
+    try {
+      await this.#invoke(session, msg, send);
+    } finally {
+      session.inFlight--;
+      session.waiting.shift()?.();
+    }
+  }
+
+  async #handshake(session: SessionImpl, msg: Message, send: (bytes: Uint8Array) => void): Promise<void> {
+    let serializer: Serializer;
+    try {
+      serializer = this.#serializer(msg.serializerId);
+    } catch {
+      throw new ProtocolError(`unknown serializer id ${msg.serializerId} in CONNECT`);
+    }
+    let type: number = MessageType.CONNECTOK;
+    let payload: Uint8Array;
+    try {
+      const data = serializer.loads(msg.payload) as Record<string, unknown>;
+      if (data === null || typeof data !== "object") throw new ProtocolError("invalid handshake data");
+      session.handshake = data.handshake;
+      const response = await this.validateHandshake(session, data.handshake);
+      const meta = this.metadataFor(String(data.object));
+      payload = serializer.dumps({ handshake: response, meta });
+      session.connected = true;
+    } catch (e) {
+      type = MessageType.CONNECTFAIL;
+      payload = serializer.dumps(e instanceof Error ? e.message : String(e));
+    }
+    this.#reply(send, type, serializer.id, 0, msg.seq, msg.correlationId, payload, this.annotations(null));
+  }
+
+  async #invoke(session: SessionImpl, msg: Message, send: (bytes: Uint8Array) => void): Promise<void> {
+    let serializer: Serializer;
+    try {
+      serializer = this.#serializer(msg.serializerId);
+    } catch {
+      throw new ProtocolError(`unknown serializer id ${msg.serializerId}`);
+    }
+    const ctx: CallContext = {
+      correlationId: msg.correlationId,
+      annotations: msg.annotations,
+      responseAnnotations: new Map(),
+      seq: msg.seq,
+      serializerId: msg.serializerId,
+      flags: msg.flags,
+      client: session,
+    };
+    const oneway = (msg.flags & Flags.ONEWAY) !== 0;
+    const corr = msg.correlationId ?? randomUuidBytes();
+    ctx.correlationId = corr;
+    const sendError = (err: unknown, flags = 0, annotations?: Map<string, Uint8Array>, traceback?: string[] | null) => {
+      if (oneway) return;
+      const error = err instanceof Error ? err : new PyroError(String(err));
+      const dict = exceptionToDict(error, traceback === undefined ? this.#traceback(error) : traceback, this.registry);
+      if (traceback === null) (dict.attributes as Record<string, unknown>)._pyroTraceback = null;
+      let payload: Uint8Array;
+      try {
+        payload = serializer.dumps(dict);
+      } catch (e) {
+        payload = serializer.dumps(exceptionToDict(
+          new PyroError(`Error serializing exception: ${(e as Error).message}. Original exception: ${error.name}: ${error.message}`),
+          this.#traceback(error),
+        ));
+      }
+      const ann = this.annotations(ctx);
+      if (annotations) for (const [k, v] of annotations) ann.set(k, v);
+      this.#reply(send, MessageType.RESULT, serializer.id, flags | Flags.EXCEPTION, msg.seq, corr, payload, ann);
+    };
+    let call;
+    try {
+      call = serializer.loadsCall(msg.payload);
+    } catch (e) {
+      sendError(e instanceof SerializeError ? e : new SerializeError(String((e as Error).message ?? e)));
+      return;
+    }
+    await runWithContext(ctx, async () => {
+      try {
+        const reg = this.#objects.get(call.objectId);
+        if (!reg) throw new DaemonError("unknown object");
+        const target = reg.isClass ? this.#instance(reg, session) : reg.object;
+        if (msg.flags & Flags.BATCH) {
+          const results: unknown[] = [];
+          const calls = Array.isArray(call.args) ? call.args : [];
+          for (const c of calls) {
+            const [method, vargs, kwargs] = Array.isArray(c) ? c : [];
+            try {
+              results.push(this.#autoproxy(await this.#call(reg, target, String(method), vargs ?? [], kwargs ?? null)));
+            } catch (e) {
+              const err = e instanceof Error ? e : new PyroError(String(e));
+              (err as { remoteTraceback?: string[] }).remoteTraceback ??= this.#traceback(err);
+              results.push(new ExceptionWrapper(err));
+              break;
+            }
+          }
+          if (oneway) return;
+          this.#reply(send, MessageType.RESULT, serializer.id, Flags.BATCH, msg.seq, corr, serializer.dumps(results), this.annotations(ctx));
+          return;
+        }
+        let result: unknown;
+        if (call.method === "__getattr__") {
+          result = this.#getAttr(reg, target, String(call.args[0]));
+        } else if (call.method === "__setattr__") {
+          result = this.#setAttr(reg, target, String(call.args[0]), call.args[1]);
+        } else if (oneway) {
+          const p = Promise.resolve().then(() => this.#call(reg, target, call.method, call.args, call.kwargs));
+          this.#track(p.catch((e) => this.#logger.warn(`oneway call ${call.method} failed`, e)));
+          return;
+        } else {
+          result = await this.#call(reg, target, call.method, call.args, call.kwargs);
+        }
+        if (oneway) return;
+        if (this.config.ITER_STREAMING && isStreamable(result)) {
+          const id = crypto.randomUUID();
+          this.#streams.set(id, { session, created: Date.now(), lingerSince: 0, iterator: result });
+          this.#ensureHousekeeper();
+          sendError(
+            new ProtocolError("result of call is an iterator"),
+            Flags.ITEMSTREAMRESULT,
+            new Map([["STRM", new TextEncoder().encode(id)]]),
+            null,
+          );
+          return;
+        }
+        const payload = serializer.dumps(this.#autoproxy(result));
+        this.#reply(send, MessageType.RESULT, serializer.id, 0, msg.seq, corr, payload, this.annotations(ctx));
+      } catch (e) {
+        sendError(e);
+      }
+    });
+  }
+
+  #traceback(err: Error): string[] {
+    const r = (err as { remoteTraceback?: unknown }).remoteTraceback;
+    if (Array.isArray(r)) return r.map(String);
+    return formatTraceback(err, undefined);
+  }
+
+  #instance(reg: Registration, session: SessionImpl): unknown {
+    const cls = reg.object as new () => unknown;
+    const { instanceMode, instanceCreator } = behaviorOf(cls);
+    const make = () => {
+      const obj = instanceCreator ? instanceCreator(cls) : new cls();
+      if (!(obj instanceof cls)) throw new TypeError("instance creator returned object of different type");
+      return obj;
+    };
+    if (instanceMode === "percall") return make();
+    const store = instanceMode === "single" ? this.#singletons : session.instances;
+    let obj = store.get(cls);
+    if (obj === undefined) store.set(cls, obj = make());
+    return obj;
+  }
+
+  readonly #singletons = new Map<unknown, unknown>();
+
+  async #call(reg: Registration, target: unknown, method: string, args: unknown, kwargs: unknown): Promise<unknown> {
+    if (isPrivateName(method)) throw attributeError(`attempt to access private attribute '${method}'`);
+    if (!reg.members.methods.has(method)) {
+      const name = (target as { constructor?: { name?: string } })?.constructor?.name ?? "object";
+      const exists = target !== null && typeof target === "object" && method in (target as object);
+      throw attributeError(
+        exists ? `attempt to access unexposed attribute '${method}'` : `'${name}' object has no attribute '${method}'`,
+      );
+    }
+    const fn = (target as Record<string, unknown>)[method];
+    if (typeof fn !== "function") throw attributeError(`'${method}' is not callable`);
+    const positional = Array.isArray(args) ? args : [];
+    const kw = kwargs !== null && typeof kwargs === "object" && !Array.isArray(kwargs) ? kwargs as Record<string, unknown> : null;
+    const bound = bindArguments(fn as (...a: never[]) => unknown, method, positional, kw);
+    return await (fn as (...a: unknown[]) => unknown).apply(target, bound);
+  }
+
+  #getAttr(reg: Registration, target: unknown, name: string): unknown {
+    if (isPrivateName(name) || !reg.members.attrs.has(name)) {
+      throw attributeError(`attempt to access unexposed or unknown remote attribute '${name}'`);
+    }
+    return (target as Record<string, unknown>)[name];
+  }
+
+  #setAttr(reg: Registration, target: unknown, name: string, value: unknown): null {
+    if (isPrivateName(name) || !reg.members.attrs.has(name)) {
+      throw attributeError(`attempt to access unexposed or unknown remote attribute '${name}'`);
+    }
+    (target as Record<string, unknown>)[name] = value;
+    return null;
+  }
+
+  /** @internal */
+  async nextStreamItem(streamId: string): Promise<unknown> {
+    const s = this.#streams.get(streamId);
+    if (!s) throw new PyroError("item stream terminated");
+    if (s.session === null) {
+      s.session = (currentContext()?.client as SessionImpl | undefined) ?? null;
+      s.lingerSince = 0;
+    }
+    let r: IteratorResult<unknown>;
+    try {
+      r = await s.iterator.next();
+    } catch (e) {
+      this.#streams.delete(streamId);
+      throw e;
+    }
+    if (r.done) {
+      this.#streams.delete(streamId);
+      throw new StopIterationError();
+    }
+    return this.#autoproxy(r.value);
+  }
+
+  /** @internal */
+  closeStreamById(streamId: string): void {
+    this.#closeStream(streamId);
+  }
+
+  #closeStream(id: string): void {
+    const s = this.#streams.get(id);
+    if (!s) return;
+    this.#streams.delete(id);
+    try {
+      const r = s.iterator.return?.();
+      if (r && typeof (r as Promise<unknown>).catch === "function") (r as Promise<unknown>).catch(() => {});
+    } catch { /* ignore */ }
+  }
+
+  /**
+   * The number of open item streams.
+   *
+   * @returns The count.
+   */
+  get streamCount(): number {
+    return this.#streams.size;
+  }
+
+  #ensureHousekeeper(): void {
+    if (this.#housekeeper || this.#streams.size === 0) return;
+    this.#housekeeper = setInterval(() => this.housekeeping(), 1000);
+    Deno_unref(this.#housekeeper);
+  }
+
+  /** Drops item streams past their lifetime or linger time; runs every second while streams exist. */
+  housekeeping(): void {
+    const now = Date.now();
+    const life = this.config.ITER_STREAM_LIFETIME * 1000;
+    const linger = this.config.ITER_STREAM_LINGER * 1000;
+    for (const [id, s] of this.#streams) {
+      if ((life > 0 && now - s.created > life) || (s.lingerSince && now - s.lingerSince > linger)) {
+        this.#closeStream(id);
+      }
+    }
+    if (this.#streams.size === 0 && this.#housekeeper) {
+      clearInterval(this.#housekeeper);
+      this.#housekeeper = undefined;
+    }
+  }
+
+  /**
+   * Stops accepting, closes every client connection after in-flight calls
+   * finish, and frees the socket.
+   *
+   * @returns Resolves when everything is closed.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listener?.close();
+    for (const r of this.#connectionSlots.splice(0)) r();
+    await Promise.allSettled([...this.#inFlight]);
+    for (const s of [...this.#sessions]) s.close();
+    for (const id of [...this.#streams.keys()]) this.#closeStream(id);
+    clearInterval(this.#housekeeper);
+    this.#housekeeper = undefined;
+    await this.#serving?.catch(() => {});
+    if (this.#options.unixSocket && !this.#options.listener) {
+      await removeFile(this.#options.unixSocket);
+    }
+  }
+
+  /** Closes the daemon (`await using`). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+const PONG = new TextEncoder().encode("pong");
+
+/** Which daemon each registered object belongs to, for autoproxy in any serializer. */
+const REGISTERED = new WeakMap<object, Daemon>();
+
+function autoproxyHook(value: object): Record<string, unknown> | undefined {
+  const daemon = REGISTERED.get(value);
+  return daemon ? daemon.proxyStateFor(value)[TO_PYRO_DICT]() : undefined;
+}
+
+// Registered objects passed as call arguments (callbacks) travel as proxies too.
+DEFAULT_REGISTRY.setObjectHook(autoproxyHook);
+
+function Deno_unref(timer: unknown): void {
+  const t = timer as { unref?: () => void };
+  if (typeof t === "number") {
+    (globalThis as { Deno?: { unrefTimer(id: number): void } }).Deno?.unrefTimer(t);
+  } else t?.unref?.();
+}
+
+async function removeFile(path: string): Promise<void> {
+  try {
+    const fs = await import("node:fs/promises");
+    await fs.unlink(path);
+  } catch { /* gone */ }
+}
+
+/** A registered object as it travels: it serializes as a Pyro5 proxy. */
+export class ProxyRef {
+  /**
+   * Describes a registered object.
+   *
+   * @param uri The object's URI.
+   * @param members Its exposed members.
+   */
+  constructor(readonly uri: PyroUri, readonly members: ExposedMembers) {}
+
+  /**
+   * The proxy's class dict.
+   *
+   * @returns `{"__class__": "Pyro5.client.Proxy", "state": (...)}`.
+   */
+  [TO_PYRO_DICT](): Record<string, unknown> {
+    const m = this.members;
+    return {
+      __class__: "Pyro5.client.Proxy",
+      state: Object.freeze([
+        this.uri.toString(),
+        Object.freeze([...m.oneway]),
+        Object.freeze([...m.methods]),
+        Object.freeze([...m.attrs]),
+        "hello",
+        null,
+      ]),
+    };
+  }
+}
+
+/** The daemon's own object, `Pyro.Daemon`, as Pyro5's DaemonObject. */
+class DaemonObject {
+  readonly #daemon: Daemon;
+  constructor(daemon: Daemon) {
+    this.#daemon = daemon;
+  }
+  registered(): string[] {
+    return this.#daemon.registered();
+  }
+  ping(): null {
+    return null;
+  }
+  info(): string {
+    return `Pyro.Daemon bound on ${this.#daemon.locationStr}, NAT ${this.#daemon.natLocationStr}, ${this.#daemon.registered().length} objects registered. Servertype: tyro`;
+  }
+  get_metadata(objectId: string): ExposedMembers {
+    return this.#daemon.metadataFor(objectId);
+  }
+  get_next_stream_item(streamId: string): Promise<unknown> {
+    return this.#daemon.nextStreamItem(streamId);
+  }
+  close_stream(streamId: string): null {
+    this.#daemon.closeStreamById(streamId);
+    return null;
+  }
+}
+
+
+/** Options of {@linkcode serve}. */
+export interface ServeObjectsOptions extends DaemonOptions {
+  /** A daemon to use instead of a new one. */
+  daemon?: Daemon;
+  /** Stops serving when aborted. */
+  signal?: AbortSignal;
+  /** Called with each registered object's id and URI before serving. */
+  onRegistered?: (id: string, uri: PyroUri) => void;
+}
+
+/**
+ * Registers objects and serves them until `signal` aborts: Pyro5's
+ * `serve()` (`serveSimple`), without the name server registration (do
+ * that with the name server's proxy).
+ *
+ * @param objects Objects by id.
+ * @param options Daemon options, an abort signal and a registration callback.
+ * @returns Resolves when serving has stopped.
+ */
+export async function serve(objects: Record<string, unknown>, options: ServeObjectsOptions = {}): Promise<void> {
+  const daemon = options.daemon ?? new Daemon(options);
+  for (const [id, obj] of Object.entries(objects)) {
+    const uri = daemon.register(obj, id);
+    options.onRegistered?.(id, uri);
+  }
+  await daemon.serve({ signal: options.signal });
+}

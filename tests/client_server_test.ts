@@ -1,0 +1,376 @@
+/**
+ * Integration: Tyro client against Tyro daemon over every transport,
+ * looped over the four serializers.
+ */
+import assert from "node:assert/strict";
+import { batch, connect, controlOf, createProxy, getAttr, PyroProxy, setAttr } from "../client.ts";
+import { EchoServer } from "../cli/echoserver.ts";
+import { CommunicationError, ConnectionClosedError, RemoteError, TimeoutError } from "../errors.ts";
+import { behavior, currentContext, Daemon, expose, oneway } from "../server.ts";
+import { memoryPair } from "../transport/memory.ts";
+import { Complex, tuple } from "../serializers/types.ts";
+import { PyroUri } from "../uri.ts";
+import { uuidToBytes } from "../protocol/message.ts";
+
+const SERIALIZERS = ["serpent", "json", "marshal", "msgpack"] as const;
+
+let counter = 0;
+
+@behavior({ instanceMode: "session" })
+class Counter {
+  #n = 0;
+  @expose
+  increment(): number {
+    return ++this.#n;
+  }
+}
+
+@behavior({ instanceMode: "percall" })
+class PerCall {
+  #n = 0;
+  @expose
+  increment(): number {
+    return ++this.#n;
+  }
+}
+
+@behavior({ instanceMode: "single" })
+class Single {
+  #n = 0;
+  @expose
+  increment(): number {
+    return ++this.#n;
+  }
+}
+
+class Tools {
+  received: unknown[] = [];
+  @expose
+  add(a: number, b: number): number {
+    return a + b;
+  }
+  @expose
+  greet(name: string, greeting = "hello"): string {
+    return `${greeting}, ${name}`;
+  }
+  @expose
+  async delay(ms: number, value: unknown): Promise<unknown> {
+    await new Promise((r) => setTimeout(r, ms));
+    return value;
+  }
+  @expose
+  async *countdown(n: number): AsyncGenerator<number> {
+    for (let i = n; i > 0; i--) yield i;
+  }
+  @expose
+  *infinite(): Generator<number> {
+    let i = 0;
+    while (true) yield i++;
+  }
+  @expose
+  context(): unknown {
+    const ctx = currentContext()!;
+    ctx.responseAnnotations.set("RESP", new TextEncoder().encode("ok"));
+    return [
+      ctx.correlationId ? [...ctx.correlationId] : null,
+      new TextDecoder().decode(ctx.annotations.get("XTRA") ?? new Uint8Array()),
+    ];
+  }
+  @oneway
+  remember(x: unknown): void {
+    this.received.push(x);
+  }
+  @expose
+  fail(): never {
+    throw new TypeError("bad type here");
+  }
+  @expose
+  makeChild(): Child {
+    return this.child;
+  }
+  child = new Child();
+  hidden(): string {
+    return "no";
+  }
+}
+
+class Child {
+  @expose
+  name(): string {
+    return "child";
+  }
+}
+
+type Transport = "memory" | "tcp4" | "tcp6" | "unix";
+
+async function withDaemon(
+  transport: Transport,
+  fn: (daemon: Daemon, uriOf: (id: string) => string, opts: { connect?: () => Promise<ReturnType<typeof memoryPair>[0]> }) => Promise<void>,
+): Promise<void> {
+  const sock = `/tmp/tyro-test-${Deno.pid}-${counter++}.sock`;
+  const daemon = transport === "memory"
+    ? new Daemon({ bind: false, location: "memory:0" })
+    : transport === "unix"
+    ? new Daemon({ unixSocket: sock })
+    : new Daemon({ host: transport === "tcp4" ? "127.0.0.1" : "::1", port: 0 });
+  const serving = transport === "memory" ? Promise.resolve() : daemon.serve();
+  const opts = transport === "memory"
+    ? {
+      connect: () => {
+        const [a, b] = memoryPair();
+        daemon.handleConnection(b);
+        return Promise.resolve(a);
+      },
+    }
+    : {};
+  try {
+    await fn(daemon, (id) => daemon.uriFor(id).toString(), opts);
+  } finally {
+    await daemon.close();
+    await serving;
+  }
+}
+
+for (const transport of ["memory", "tcp4", "tcp6", "unix"] as Transport[]) {
+  for (const ser of SERIALIZERS) {
+    Deno.test(`client and daemon over ${transport} with ${ser}`, async (t) => {
+      await withDaemon(transport, async (daemon, uriOf, opts) => {
+        const echoObj = new EchoServer();
+        daemon.register(echoObj, "test.echoserver");
+        const tools = new Tools();
+        daemon.register(tools, "tools");
+        daemon.register(Counter, "counter");
+        daemon.register(PerCall, "percall");
+        daemon.register(Single, "single");
+        const popts = { serializer: ser, connect: opts.connect ? () => opts.connect!() : undefined };
+
+        await using echo = await connect(uriOf("test.echoserver"), popts);
+        await using tl = await connect<Tools>(uriOf("tools"), popts);
+
+        await t.step("echo of plain values", async () => {
+          const values: unknown[] = [null, true, false, 0, -1, 2 ** 31, 2 ** 53 - 1, 1.5, -0.25, "", "héllo ☃ 𝄞", [1, [2, "x"]], { a: 1, b: [true, null] }];
+          if (ser !== "json") values.push(2n ** 64n + 1n, -(2n ** 70n));
+          for (const v of values) assert.deepEqual(await echo.echo(v), v);
+          assert.ok(Number.isNaN(await echo.nan()));
+          assert.equal(await echo.inf(), Infinity);
+        });
+        await t.step("echo of bytes, sets, tuples, maps, complex", async () => {
+          const bytes = new Uint8Array([0, 1, 2, 255]);
+          assert.deepEqual(await echo.echo(bytes), bytes);
+          if (ser === "serpent" || ser === "marshal") {
+            const tup = await echo.echo(tuple(1, "a")) as unknown[];
+            assert.ok(Object.isFrozen(tup));
+            assert.deepEqual([...tup], [1, "a"]);
+            assert.deepEqual(await echo.echo(new Set([1, 2])), new Set([1, 2]));
+            assert.deepEqual(await echo.echo(new Map<unknown, unknown>([[1, "a"], [2, "b"]])), new Map([[1, "a"], [2, "b"]]));
+            assert.deepEqual(await echo.echo(new Complex(1, -2)), new Complex(1, -2));
+          } else {
+            assert.deepEqual(await echo.echo(new Set([1, 2])), [1, 2]);
+          }
+        });
+        await t.step("a URI and a proxy go through as themselves", async () => {
+          const uri = new PyroUri("PYRO:x@localhost:1234");
+          const back = await echo.echo(uri);
+          assert.ok(back instanceof PyroUri);
+          assert.equal(String(back), "PYRO:x@localhost:1234");
+          if (ser !== "marshal") {
+            const p = await echo.echo(tl);
+            assert.equal(String(controlOf(p).uri), uriOf("tools"));
+            assert.ok(controlOf(p).methods.has("add"));
+          }
+        });
+        await t.step("keyword arguments by name", async () => {
+          const p = controlOf(tl);
+          assert.equal(await p.invoke("greet", ["ann"], { greeting: "hi" }), "hi, ann");
+          assert.equal(await tl.greet("bob"), "hello, bob");
+          await assert.rejects(p.invoke("greet", ["ann"], { nope: 1 }), (e: Error) => e instanceof TypeError && e.message === "greet() got an unexpected keyword argument 'nope'");
+        });
+        await t.step("remote exceptions keep their type and traceback", async () => {
+          await assert.rejects(echo.error(), (e: RemoteError) => {
+            assert.ok(e instanceof RemoteError);
+            assert.equal(e.remoteType, "builtins.ValueError");
+            assert.equal(e.message, "this is the generated error from echoserver echo() method");
+            assert.ok(e.remoteTraceback!.join("").includes("ValueError: this is the generated error"));
+            return true;
+          });
+          await assert.rejects(tl.fail(), (e: Error) => e instanceof TypeError && e.message === "bad type here");
+        });
+        await t.step("private, unexposed and Object.prototype members are refused", async () => {
+          const p = controlOf(echo);
+          for (const [name, msg] of [
+            ["_private", "attempt to access private attribute '_private'"],
+            ["constructor", "attempt to access private attribute 'constructor'"],
+            ["__proto__", "attempt to access private attribute '__proto__'"],
+            ["toString", "attempt to access private attribute 'toString'"],
+          ]) {
+            await assert.rejects(p.invoke(name, [], {}, { objectId: "test.echoserver" }).catch((e) => {
+              throw e;
+            }), (e: Error) => e.name === "AttributeError" && e.message.includes(msg!) || e.message.includes("has no exposed"));
+          }
+          // bypass local metadata checks by using a fresh proxy without metadata
+          const raw = new PyroProxy(uriOf("tools"), popts);
+          await raw.bind();
+          raw.setMetadata({ methods: ["hidden", "add", "hasOwnProperty"] });
+          await assert.rejects(raw.invoke("hidden"), (e: RemoteError) => e.remoteType === "builtins.AttributeError" && e.message === "attempt to access unexposed attribute 'hidden'");
+          await assert.rejects(raw.invoke("hasOwnProperty", ["x"]), (e: RemoteError) => e.remoteType === "builtins.AttributeError");
+          assert.equal(await raw.invoke("__dunder__", [], {}, { objectId: "test.echoserver" }), "should be allowed (dunder)");
+          raw.release();
+          assert.equal(await echo.__dunder__(), "should be allowed (dunder)");
+          await assert.rejects(Promise.resolve().then(() => echo.no_such_method()), (e: Error) => e.name === "AttributeError");
+        });
+        if (ser !== "marshal") {
+          await t.step("properties through __getattr__/__setattr__", async () => {
+            assert.equal(await getAttr(echo, "verbose"), false);
+            await setAttr(echo, "verbose", true);
+            assert.equal(await getAttr(echo, "verbose"), true);
+            await setAttr(echo, "verbose", false);
+            await assert.rejects(getAttr(echo, "mustShutdown"), (e: RemoteError) => e.remoteType === "builtins.AttributeError");
+          });
+          await t.step("batch calls stop at the first failure", async () => {
+            const b = batch(echo);
+            const r1 = b.echo(1);
+            const r2 = b.echo("two");
+            const r3 = b.error();
+            const r4 = b.echo("never");
+            const results = await b.$send();
+            assert.deepEqual(results, [1, "two"]);
+            assert.equal(await r1, 1);
+            assert.equal(await r2, "two");
+            await assert.rejects(r3, (e: RemoteError) => e.remoteType === "builtins.ValueError");
+            await assert.rejects(r4, /not executed/);
+          });
+        }
+        await t.step("oneway calls return at once and run on the server", async () => {
+          const started = performance.now();
+          await echo.oneway_slow();
+          assert.ok(performance.now() - started < 1000);
+          await tl.remember("x1");
+          await tl.add(0, 0);
+          assert.deepEqual(tools.received, ["x1"]);
+        });
+        await t.step("remote iterators stream on demand and close early", async () => {
+          const items: unknown[] = [];
+          for await (const x of echo.generator()) items.push(x);
+          assert.deepEqual(items, ["one", "two", "three"]);
+          const down: unknown[] = [];
+          for await (const x of tl.countdown(3)) down.push(x);
+          assert.deepEqual(down, [3, 2, 1]);
+          let n = 0;
+          for await (const x of tl.infinite()) {
+            assert.equal(x, n);
+            if (++n === 5) break;
+          }
+          await tl.add(1, 1); // let the oneway close_stream land
+          assert.equal(daemon.streamCount, 0);
+        });
+        await t.step("pipelined calls on one connection each get their own answer", async () => {
+          const calls = [];
+          for (let i = 0; i < 200; i++) calls.push(tl.delay(i % 7, i));
+          assert.deepEqual(await Promise.all(calls), [...Array(200).keys()]);
+        });
+        await t.step("instance modes", async () => {
+          await using c1 = await connect(uriOf("counter"), popts);
+          await using c2 = await connect(uriOf("counter"), popts);
+          assert.equal(await c1.increment(), 1);
+          assert.equal(await c1.increment(), 2);
+          assert.equal(await c2.increment(), 1);
+          await using pc = await connect(uriOf("percall"), popts);
+          assert.equal(await pc.increment(), 1);
+          assert.equal(await pc.increment(), 1);
+          await using s1 = await connect(uriOf("single"), popts);
+          await using s2 = await connect(uriOf("single"), popts);
+          assert.equal(await s1.increment(), 1);
+          assert.equal(await s2.increment(), 2);
+        });
+        await t.step("autoproxy returns registered objects as proxies", async () => {
+          daemon.register(tools.child, "child");
+          const child = await tl.makeChild();
+          assert.equal(controlOf(child).uri.object, "child");
+          assert.ok(controlOf(child).methods.has("name"));
+          if (transport !== "memory") { // a received proxy connects by its URI
+            assert.equal(await (child as unknown as { name(): Promise<string> }).name(), "child");
+          }
+          controlOf(child).release();
+        });
+        await t.step("correlation id and annotations reach the method", async () => {
+          const p = controlOf(tl);
+          p.correlationId = uuidToBytes("5eed0000-0000-4000-8000-000000000042");
+          p.annotations.set("XTRA", new TextEncoder().encode("extra"));
+          const [corr, xtra] = await tl.context() as [number[], string];
+          assert.deepEqual(corr, [...p.correlationId]);
+          assert.equal(xtra, "extra");
+          assert.equal(new TextDecoder().decode(p.responseAnnotations.get("RESP")), "ok");
+          p.correlationId = null;
+          p.annotations.clear();
+        });
+        await t.step("timeouts per call and per proxy", async () => {
+          await assert.rejects(controlOf(tl).invoke("delay", [500, 1], {}, { timeout: 50 }), TimeoutError);
+          const ac = new AbortController();
+          const p = controlOf(tl).invoke("delay", [500, 1], {}, { signal: ac.signal });
+          ac.abort(new Error("stop"));
+          await assert.rejects(p, /stop/);
+          assert.equal(await tl.add(2, 3), 5); // the connection still works
+        });
+        await t.step("ping", async () => {
+          await controlOf(echo).ping();
+        });
+      });
+    });
+  }
+}
+
+Deno.test("a refused handshake gives CONNECTFAIL with the hook's message", async () => {
+  const daemon = new Daemon({
+    host: "127.0.0.1",
+    validateHandshake: (_s, data) => {
+      if (data !== "secret") throw new Error("go away");
+      return "welcome";
+    },
+  });
+  daemon.register(new EchoServer(), "test.echoserver");
+  const serving = daemon.serve();
+  const uri = daemon.uriFor("test.echoserver");
+  await assert.rejects(connect(uri), (e: Error) => e instanceof CommunicationError && e.message === `connection to ${uri.location} rejected: go away`);
+  let response: unknown;
+  const ok = await connect(uri, { handshake: "secret", onHandshakeResponse: (r) => response = r });
+  assert.equal(response, "welcome");
+  assert.equal(await ok.echo(1), 1);
+  await assert.rejects(
+    connect(daemon.uriFor("nothing"), { handshake: "secret" }),
+    (e: Error) => e.message.endsWith("rejected: unknown object"),
+  );
+  controlOf(ok).release();
+  await daemon.close();
+  await serving;
+});
+
+Deno.test("a proxy reconnects after the daemon restarts (maxRetries)", async () => {
+  let daemon = new Daemon({ host: "127.0.0.1" });
+  daemon.register(new EchoServer(), "test.echoserver");
+  let serving = daemon.serve();
+  const port = (daemon.addr as Deno.NetAddr).port;
+  const remote = createProxy(daemon.uriFor("test.echoserver"), { maxRetries: 2 });
+  assert.equal(await remote.echo(1), 1);
+  await daemon.close();
+  await serving;
+  daemon = new Daemon({ host: "127.0.0.1", port });
+  daemon.register(new EchoServer(), "test.echoserver");
+  serving = daemon.serve();
+  assert.equal(await remote.echo(2), 2);
+  const noRetry = createProxy(daemon.uriFor("test.echoserver"));
+  assert.equal(await noRetry.echo(3), 3);
+  await daemon.close();
+  await serving;
+  await assert.rejects(noRetry.echo(4), (e: Error) => e instanceof CommunicationError);
+  controlOf(remote).release();
+  controlOf(noRetry).release();
+});
+
+Deno.test("await on a proxy does not hang, and it refuses property writes", async () => {
+  const remote = createProxy("PYRO:x@127.0.0.1:1");
+  assert.equal(await Promise.resolve(remote as unknown), remote);
+  assert.throws(() => {
+    (remote as Record<string, unknown>).x = 1;
+  }, TypeError);
+  await assert.rejects(remote.anything(), (e: Error) => e instanceof CommunicationError && !(e instanceof ConnectionClosedError));
+});
