@@ -31,10 +31,22 @@ import {
 import { MessageConnection } from "./_wire.ts";
 import { makeConfig, type PyroConfig } from "./config.ts";
 import { DaemonError, ProtocolError, PyroError, SerializeError } from "./errors.ts";
-import { behaviorOf, type ExposedMembers, exposedMembers, type ExposeOptions, isPrivateName } from "./expose.ts";
-import { Flags, MessageType, PING_SERIALIZER_ID } from "./protocol/constants.ts";
+import {
+  behaviorOf,
+  type ExposedMembers,
+  exposedMembers,
+  type ExposeOptions,
+  isPrivateName,
+} from "./expose.ts";
+import { Flags, MessageType } from "./protocol/constants.ts";
 import { encodeMessage, type Message, randomUuidBytes } from "./protocol/message.ts";
-import { ClassRegistry, DEFAULT_REGISTRY, exceptionToDict, ExceptionWrapper, TO_PYRO_DICT } from "./serializers/registry.ts";
+import {
+  type ClassRegistry,
+  DEFAULT_REGISTRY,
+  exceptionToDict,
+  ExceptionWrapper,
+  TO_PYRO_DICT,
+} from "./serializers/registry.ts";
 import { serializerFor } from "./serializers/mod.ts";
 import type { Serializer } from "./serializers/types.ts";
 import { listenSocket, locationOf } from "./transport/socket.ts";
@@ -115,7 +127,9 @@ export interface DaemonOptions {
   /** Called when a client connection ends. */
   onDisconnect?: (session: ClientSession) => void;
   /** Annotations added to every response. */
-  annotations?: (ctx: CallContext | null) => Record<string, Uint8Array> | Map<string, Uint8Array> | undefined;
+  annotations?: (
+    ctx: CallContext | null,
+  ) => Record<string, Uint8Array> | Map<string, Uint8Array> | undefined;
 }
 
 /** Options of {@linkcode Daemon.register}. */
@@ -189,7 +203,9 @@ function attributeError(message: string): Error {
 export function formatTraceback(err: unknown, pyClass?: string): string[] {
   const lines = ["Traceback (most recent call last):\n"];
   const e = err instanceof Error ? err : new Error(String(err));
-  const frames = (e.stack ?? "").split("\n").slice(1).map((l) => l.trim()).filter((l) => l.startsWith("at "));
+  const frames = (e.stack ?? "").split("\n").slice(1).map((l) => l.trim()).filter((l) =>
+    l.startsWith("at ")
+  );
   for (const f of frames.reverse()) {
     const m = /^at (?:(.*?) \()?(.*?):(\d+):\d+\)?$/.exec(f);
     if (m) lines.push(`  File "${m[2]}", line ${m[3]}, in ${m[1] ?? "<module>"}\n`);
@@ -202,7 +218,9 @@ export function formatTraceback(err: unknown, pyClass?: string): string[] {
 
 function isStreamable(v: unknown): v is Iterator<unknown> | AsyncIterator<unknown> {
   if (v === null || typeof v !== "object") return false;
-  if (Array.isArray(v) || v instanceof Map || v instanceof Set || ArrayBuffer.isView(v)) return false;
+  if (Array.isArray(v) || v instanceof Map || v instanceof Set || ArrayBuffer.isView(v)) {
+    return false;
+  }
   const o = v as Record<symbol | string, unknown>;
   if (typeof o[Symbol.asyncIterator] === "function" && typeof o.next === "function") return true;
   return typeof o.next === "function" && typeof o[Symbol.iterator] === "function";
@@ -255,7 +273,8 @@ export class Daemon implements AsyncDisposable {
       this.#location = options.location ?? locationOf(options.listener.addr);
     } else if (options.bind === false) {
       this.#listener = null;
-      this.#location = options.location ?? `${options.host ?? this.config.HOST}:${options.port ?? 0}`;
+      this.#location = options.location ??
+        `${options.host ?? this.config.HOST}:${options.port ?? 0}`;
     } else if (options.unixSocket) {
       this.#listener = listenSocket({ transport: "unix", path: options.unixSocket });
       this.#location = "./u:" + options.unixSocket;
@@ -270,8 +289,11 @@ export class Daemon implements AsyncDisposable {
     }
     const nathost = options.nathost ?? this.config.NATHOST;
     if (nathost) {
-      const natport = options.natport ?? (this.config.NATPORT || Number(this.#location.split(":").pop()));
-      this.#natLocation = nathost.includes(":") ? `[${nathost}]:${natport}` : `${nathost}:${natport}`;
+      const natport = options.natport ??
+        (this.config.NATPORT || Number(this.#location.split(":").pop()));
+      this.#natLocation = nathost.includes(":")
+        ? `[${nathost}]:${natport}`
+        : `${nathost}:${natport}`;
     } else {
       this.#natLocation = null;
     }
@@ -338,24 +360,38 @@ export class Daemon implements AsyncDisposable {
    * @throws {DaemonError} When the id or object is registered already.
    */
   register(objectOrClass: unknown, objectId?: string, options: RegisterOptions = {}): PyroUri {
-    if (objectOrClass === null || (typeof objectOrClass !== "object" && typeof objectOrClass !== "function")) {
+    if (
+      objectOrClass === null ||
+      (typeof objectOrClass !== "object" && typeof objectOrClass !== "function")
+    ) {
       throw new TypeError("Cannot register: expected an object or a class");
     }
-    const id = objectId ?? "obj_" + [...randomUuidBytes()].map((b) => b.toString(16).padStart(2, "0")).join("");
+    const id = objectId ??
+      "obj_" + [...randomUuidBytes()].map((b) => b.toString(16).padStart(2, "0")).join("");
     if (id === DAEMON_NAME) throw new DaemonError("object or class already has a Pyro id");
     if (!options.force) {
-      if (this.#objects.has(id)) throw new DaemonError("an object or class is already registered with that id");
-      if (this.#ids.has(objectOrClass)) throw new DaemonError("object or class already has a Pyro id");
+      if (this.#objects.has(id)) {
+        throw new DaemonError("an object or class is already registered with that id");
+      }
+      if (this.#ids.has(objectOrClass)) {
+        throw new DaemonError("object or class already has a Pyro id");
+      }
     } else {
       const old = this.#objects.get(id);
       if (old) this.#ids.delete(old.object);
     }
-    const isClass = typeof objectOrClass === "function" && /^class[\s{]/.test(Function.prototype.toString.call(objectOrClass));
+    const isClass = typeof objectOrClass === "function" &&
+      /^class[\s{]/.test(Function.prototype.toString.call(objectOrClass));
     const members = exposedMembers(objectOrClass, options.expose);
     if (typeof objectOrClass === "object" && !options.expose) {
       const proto = Object.getPrototypeOf(objectOrClass);
-      if (proto !== Object.prototype && proto !== null && members.methods.size === 0 && members.attrs.size === 0) {
-        this.#logger.warn(`class ${proto?.constructor?.name} exposes no methods or attributes; did you forget @expose?`);
+      if (
+        proto !== Object.prototype && proto !== null && members.methods.size === 0 &&
+        members.attrs.size === 0
+      ) {
+        this.#logger.warn(
+          `class ${proto?.constructor?.name} exposes no methods or attributes; did you forget @expose?`,
+        );
       }
     }
     this.#objects.set(id, { object: objectOrClass, members, isClass });
@@ -414,7 +450,10 @@ export class Daemon implements AsyncDisposable {
   proxyStateFor(objectOrId: unknown): ProxyRef {
     const uri = this.uriFor(objectOrId);
     const reg = this.#objects.get(uri.object);
-    return new ProxyRef(uri, reg?.members ?? { methods: new Set(), oneway: new Set(), attrs: new Set() });
+    return new ProxyRef(
+      uri,
+      reg?.members ?? { methods: new Set(), oneway: new Set(), attrs: new Set() },
+    );
   }
 
   /**
@@ -427,7 +466,11 @@ export class Daemon implements AsyncDisposable {
   metadataFor(objectId: string): ExposedMembers {
     const reg = this.#objects.get(objectId);
     if (!reg) throw new DaemonError("unknown object");
-    return { methods: new Set(reg.members.methods), oneway: new Set(reg.members.oneway), attrs: new Set(reg.members.attrs) };
+    return {
+      methods: new Set(reg.members.methods),
+      oneway: new Set(reg.members.oneway),
+      attrs: new Set(reg.members.attrs),
+    };
   }
 
   /**
@@ -452,7 +495,7 @@ export class Daemon implements AsyncDisposable {
   annotations(ctx: CallContext | null): Map<string, Uint8Array> {
     const a = this.#options.annotations?.(ctx);
     const out = new Map<string, Uint8Array>(a instanceof Map ? a : Object.entries(a ?? {}));
-    if (ctx) for (const [k, v] of ctx.responseAnnotations) out.set(k, v);
+    if (ctx) { for (const [k, v] of ctx.responseAnnotations) out.set(k, v); }
     return out;
   }
 
@@ -466,7 +509,10 @@ export class Daemon implements AsyncDisposable {
   }
 
   #autoproxy(value: unknown): unknown {
-    if (value !== null && (typeof value === "object" || typeof value === "function") && this.#ids.has(value)) {
+    if (
+      value !== null && (typeof value === "object" || typeof value === "function") &&
+      this.#ids.has(value)
+    ) {
       return this.proxyStateFor(value);
     }
     return value;
@@ -480,7 +526,9 @@ export class Daemon implements AsyncDisposable {
    * @throws {DaemonError} When the daemon has no listener.
    */
   serve(options: ServeOptions = {}): Promise<void> {
-    if (!this.#listener) throw new DaemonError("this daemon has no listener; use handleConnection()");
+    if (!this.#listener) {
+      throw new DaemonError("this daemon has no listener; use handleConnection()");
+    }
     if (this.#serving) return this.#serving;
     const signal = options.signal;
     if (signal) {
@@ -517,8 +565,12 @@ export class Daemon implements AsyncDisposable {
    * @param info The peer's address and certificate, when known.
    * @returns Resolves when the connection has ended.
    */
-  handleConnection(conn: Connection, info: { remoteAddr?: unknown; peerCertificate?: unknown } = {}): Promise<void> {
+  handleConnection(
+    conn: Connection,
+    info: { remoteAddr?: unknown; peerCertificate?: unknown } = {},
+  ): Promise<void> {
     this.#connections++;
+    // deno-lint-ignore prefer-const
     let wire: MessageConnection;
     const ended = Promise.withResolvers<void>();
     const ds = this.openSession(
@@ -537,7 +589,11 @@ export class Daemon implements AsyncDisposable {
         this.#track(p);
       },
       onClose: (error) => {
-        if (error) this.#logger.warn(`connection ${ds.session.id} closed: ${(error as Error).message ?? error}`);
+        if (error) {
+          this.#logger.warn(
+            `connection ${ds.session.id} closed: ${(error as Error).message ?? error}`,
+          );
+        }
         ds.close();
         this.#connections--;
         this.#connectionSlots.shift()?.();
@@ -622,12 +678,24 @@ export class Daemon implements AsyncDisposable {
     annotations: Map<string, Uint8Array>,
   ): void {
     send(encodeMessage(
-      { type, serializerId, flags, seq, correlationId: corr ?? randomUuidBytes(), annotations, payload },
+      {
+        type,
+        serializerId,
+        flags,
+        seq,
+        correlationId: corr ?? randomUuidBytes(),
+        annotations,
+        payload,
+      },
       { compress: this.config.COMPRESSION, maxMessageSize: this.config.MAX_MESSAGE_SIZE },
     ));
   }
 
-  async #receive(session: SessionImpl, msg: Message, send: (bytes: Uint8Array) => void): Promise<void> {
+  async #receive(
+    session: SessionImpl,
+    msg: Message,
+    send: (bytes: Uint8Array) => void,
+  ): Promise<void> {
     if (this.#closed) throw new DaemonError("daemon is closed");
     if (!session.connected) {
       if (msg.type !== MessageType.CONNECT) {
@@ -636,7 +704,16 @@ export class Daemon implements AsyncDisposable {
       return await this.#handshake(session, msg, send);
     }
     if (msg.type === MessageType.PING) {
-      this.#reply(send, MessageType.PING, msg.serializerId, 0, msg.seq, msg.correlationId, PONG, this.annotations(null));
+      this.#reply(
+        send,
+        MessageType.PING,
+        msg.serializerId,
+        0,
+        msg.seq,
+        msg.correlationId,
+        PONG,
+        this.annotations(null),
+      );
       return;
     }
     if (msg.type !== MessageType.INVOKE) {
@@ -655,7 +732,11 @@ export class Daemon implements AsyncDisposable {
     }
   }
 
-  async #handshake(session: SessionImpl, msg: Message, send: (bytes: Uint8Array) => void): Promise<void> {
+  async #handshake(
+    session: SessionImpl,
+    msg: Message,
+    send: (bytes: Uint8Array) => void,
+  ): Promise<void> {
     let serializer: Serializer;
     try {
       serializer = this.#serializer(msg.serializerId);
@@ -666,7 +747,9 @@ export class Daemon implements AsyncDisposable {
     let payload: Uint8Array;
     try {
       const data = serializer.loads(msg.payload) as Record<string, unknown>;
-      if (data === null || typeof data !== "object") throw new ProtocolError("invalid handshake data");
+      if (data === null || typeof data !== "object") {
+        throw new ProtocolError("invalid handshake data");
+      }
       session.handshake = data.handshake;
       const response = await this.validateHandshake(session, data.handshake);
       const meta = this.metadataFor(String(data.object));
@@ -676,10 +759,23 @@ export class Daemon implements AsyncDisposable {
       type = MessageType.CONNECTFAIL;
       payload = serializer.dumps(e instanceof Error ? e.message : String(e));
     }
-    this.#reply(send, type, serializer.id, 0, msg.seq, msg.correlationId, payload, this.annotations(null));
+    this.#reply(
+      send,
+      type,
+      serializer.id,
+      0,
+      msg.seq,
+      msg.correlationId,
+      payload,
+      this.annotations(null),
+    );
   }
 
-  async #invoke(session: SessionImpl, msg: Message, send: (bytes: Uint8Array) => void): Promise<void> {
+  async #invoke(
+    session: SessionImpl,
+    msg: Message,
+    send: (bytes: Uint8Array) => void,
+  ): Promise<void> {
     let serializer: Serializer;
     try {
       serializer = this.#serializer(msg.serializerId);
@@ -698,29 +794,53 @@ export class Daemon implements AsyncDisposable {
     const oneway = (msg.flags & Flags.ONEWAY) !== 0;
     const corr = msg.correlationId ?? randomUuidBytes();
     ctx.correlationId = corr;
-    const sendError = (err: unknown, flags = 0, annotations?: Map<string, Uint8Array>, traceback?: string[] | null) => {
+    const sendError = (
+      err: unknown,
+      flags = 0,
+      annotations?: Map<string, Uint8Array>,
+      traceback?: string[] | null,
+    ) => {
       if (oneway) return;
       const error = err instanceof Error ? err : new PyroError(String(err));
-      const dict = exceptionToDict(error, traceback === undefined ? this.#traceback(error) : traceback, this.registry);
+      const dict = exceptionToDict(
+        error,
+        traceback === undefined ? this.#traceback(error) : traceback,
+        this.registry,
+      );
       if (traceback === null) (dict.attributes as Record<string, unknown>)._pyroTraceback = null;
       let payload: Uint8Array;
       try {
         payload = serializer.dumps(dict);
       } catch (e) {
         payload = serializer.dumps(exceptionToDict(
-          new PyroError(`Error serializing exception: ${(e as Error).message}. Original exception: ${error.name}: ${error.message}`),
+          new PyroError(
+            `Error serializing exception: ${
+              (e as Error).message
+            }. Original exception: ${error.name}: ${error.message}`,
+          ),
           this.#traceback(error),
         ));
       }
       const ann = this.annotations(ctx);
-      if (annotations) for (const [k, v] of annotations) ann.set(k, v);
-      this.#reply(send, MessageType.RESULT, serializer.id, flags | Flags.EXCEPTION, msg.seq, corr, payload, ann);
+      if (annotations) { for (const [k, v] of annotations) ann.set(k, v); }
+      this.#reply(
+        send,
+        MessageType.RESULT,
+        serializer.id,
+        flags | Flags.EXCEPTION,
+        msg.seq,
+        corr,
+        payload,
+        ann,
+      );
     };
     let call;
     try {
       call = serializer.loadsCall(msg.payload);
     } catch (e) {
-      sendError(e instanceof SerializeError ? e : new SerializeError(String((e as Error).message ?? e)));
+      sendError(
+        e instanceof SerializeError ? e : new SerializeError(String((e as Error).message ?? e)),
+      );
       return;
     }
     await runWithContext(ctx, async () => {
@@ -734,7 +854,11 @@ export class Daemon implements AsyncDisposable {
           for (const c of calls) {
             const [method, vargs, kwargs] = Array.isArray(c) ? c : [];
             try {
-              results.push(this.#autoproxy(await this.#call(reg, target, String(method), vargs ?? [], kwargs ?? null)));
+              results.push(
+                this.#autoproxy(
+                  await this.#call(reg, target, String(method), vargs ?? [], kwargs ?? null),
+                ),
+              );
             } catch (e) {
               const err = e instanceof Error ? e : new PyroError(String(e));
               (err as { remoteTraceback?: string[] }).remoteTraceback ??= this.#traceback(err);
@@ -743,7 +867,16 @@ export class Daemon implements AsyncDisposable {
             }
           }
           if (oneway) return;
-          this.#reply(send, MessageType.RESULT, serializer.id, Flags.BATCH, msg.seq, corr, serializer.dumps(results), this.annotations(ctx));
+          this.#reply(
+            send,
+            MessageType.RESULT,
+            serializer.id,
+            Flags.BATCH,
+            msg.seq,
+            corr,
+            serializer.dumps(results),
+            this.annotations(ctx),
+          );
           return;
         }
         let result: unknown;
@@ -752,7 +885,9 @@ export class Daemon implements AsyncDisposable {
         } else if (call.method === "__setattr__") {
           result = this.#setAttr(reg, target, String(call.args[0]), call.args[1]);
         } else if (oneway) {
-          const p = Promise.resolve().then(() => this.#call(reg, target, call.method, call.args, call.kwargs));
+          const p = Promise.resolve().then(() =>
+            this.#call(reg, target, call.method, call.args, call.kwargs)
+          );
           this.#track(p.catch((e) => this.#logger.warn(`oneway call ${call.method} failed`, e)));
           return;
         } else {
@@ -772,7 +907,16 @@ export class Daemon implements AsyncDisposable {
           return;
         }
         const payload = serializer.dumps(this.#autoproxy(result));
-        this.#reply(send, MessageType.RESULT, serializer.id, 0, msg.seq, corr, payload, this.annotations(ctx));
+        this.#reply(
+          send,
+          MessageType.RESULT,
+          serializer.id,
+          0,
+          msg.seq,
+          corr,
+          payload,
+          this.annotations(ctx),
+        );
       } catch (e) {
         sendError(e);
       }
@@ -790,7 +934,9 @@ export class Daemon implements AsyncDisposable {
     const { instanceMode, instanceCreator } = behaviorOf(cls);
     const make = () => {
       const obj = instanceCreator ? instanceCreator(cls) : new cls();
-      if (!(obj instanceof cls)) throw new TypeError("instance creator returned object of different type");
+      if (!(obj instanceof cls)) {
+        throw new TypeError("instance creator returned object of different type");
+      }
       return obj;
     };
     if (instanceMode === "percall") return make();
@@ -802,19 +948,31 @@ export class Daemon implements AsyncDisposable {
 
   readonly #singletons = new Map<unknown, unknown>();
 
-  async #call(reg: Registration, target: unknown, method: string, args: unknown, kwargs: unknown): Promise<unknown> {
-    if (isPrivateName(method)) throw attributeError(`attempt to access private attribute '${method}'`);
+  async #call(
+    reg: Registration,
+    target: unknown,
+    method: string,
+    args: unknown,
+    kwargs: unknown,
+  ): Promise<unknown> {
+    if (isPrivateName(method)) {
+      throw attributeError(`attempt to access private attribute '${method}'`);
+    }
     if (!reg.members.methods.has(method)) {
       const name = (target as { constructor?: { name?: string } })?.constructor?.name ?? "object";
       const exists = target !== null && typeof target === "object" && method in (target as object);
       throw attributeError(
-        exists ? `attempt to access unexposed attribute '${method}'` : `'${name}' object has no attribute '${method}'`,
+        exists
+          ? `attempt to access unexposed attribute '${method}'`
+          : `'${name}' object has no attribute '${method}'`,
       );
     }
     const fn = (target as Record<string, unknown>)[method];
     if (typeof fn !== "function") throw attributeError(`'${method}' is not callable`);
     const positional = Array.isArray(args) ? args : [];
-    const kw = kwargs !== null && typeof kwargs === "object" && !Array.isArray(kwargs) ? kwargs as Record<string, unknown> : null;
+    const kw = kwargs !== null && typeof kwargs === "object" && !Array.isArray(kwargs)
+      ? kwargs as Record<string, unknown>
+      : null;
     const bound = bindArguments(fn as (...a: never[]) => unknown, method, positional, kw);
     return await (fn as (...a: unknown[]) => unknown).apply(target, bound);
   }
@@ -867,7 +1025,9 @@ export class Daemon implements AsyncDisposable {
     this.#streams.delete(id);
     try {
       const r = s.iterator.return?.();
-      if (r && typeof (r as Promise<unknown>).catch === "function") (r as Promise<unknown>).catch(() => {});
+      if (r && typeof (r as Promise<unknown>).catch === "function") {
+        (r as Promise<unknown>).catch(() => {});
+      }
     } catch { /* ignore */ }
   }
 
@@ -1015,7 +1175,6 @@ class DaemonObject {
   }
 }
 
-
 /** Options of {@linkcode serve}. */
 export interface ServeObjectsOptions extends DaemonOptions {
   /** A daemon to use instead of a new one. */
@@ -1035,7 +1194,10 @@ export interface ServeObjectsOptions extends DaemonOptions {
  * @param options Daemon options, an abort signal and a registration callback.
  * @returns Resolves when serving has stopped.
  */
-export async function serve(objects: Record<string, unknown>, options: ServeObjectsOptions = {}): Promise<void> {
+export async function serve(
+  objects: Record<string, unknown>,
+  options: ServeObjectsOptions = {},
+): Promise<void> {
   const daemon = options.daemon ?? new Daemon(options);
   for (const [id, obj] of Object.entries(objects)) {
     const uri = daemon.register(obj, id);

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { batch, connect, controlOf, createProxy, getAttr, setAttr } from "../client.ts";
 import { EchoServer } from "../cli/echoserver.ts";
-import { RemoteError } from "../errors.ts";
+import type { RemoteError } from "../errors.ts";
 import { Daemon, expose } from "../server.ts";
 import { Complex, tuple } from "../serializers/types.ts";
 import { PyroUri } from "../uri.ts";
@@ -105,7 +105,10 @@ for (const ser of SERIALIZERS) {
       assert.equal(out.nan, true);
       assert.equal(out.inf, true);
       assert.equal(out.dunder, "should be allowed (dunder)");
-      assert.deepEqual(out.error.slice(0, 2), ["ValueError", "this is the generated error from echoserver echo() method"]);
+      assert.deepEqual(out.error.slice(0, 2), [
+        "ValueError",
+        "this is the generated error from echoserver echo() method",
+      ]);
       assert.match(out.tb, /Traceback \(most recent call last\)/);
       assert.match(out.tb, /ValueError: this is the generated error/);
       // Python's proxy refuses locally: the metadata from the Tyro daemon does not list it
@@ -115,9 +118,25 @@ for (const ser of SERIALIZERS) {
       if (ser !== "marshal") {
         assert.equal(out.verbose0, false);
         assert.equal(out.verbose1, true);
-        assert.deepEqual(out.batch, [1, "two", "ValueError:this is the generated error from echoserver echo() method"]);
+        assert.deepEqual(out.batch, [
+          1,
+          "two",
+          "ValueError:this is the generated error from echoserver echo() method",
+        ]);
       }
-      assert.deepEqual(out.meta, ["__dunder__", "echo", "error", "error_with_text", "generator", "inf", "nan", "oneway_echo", "oneway_slow", "shutdown", "slow"]);
+      assert.deepEqual(out.meta, [
+        "__dunder__",
+        "echo",
+        "error",
+        "error_with_text",
+        "generator",
+        "inf",
+        "nan",
+        "oneway_echo",
+        "oneway_slow",
+        "shutdown",
+        "slow",
+      ]);
       assert.deepEqual(out.attrs, ["verbose"]);
       assert.deepEqual(out.oneway, ["oneway_echo", "oneway_slow"]);
       assert.equal(daemon.streamCount, 0);
@@ -149,13 +168,16 @@ d.shutdown()
 
 for (const ser of ["serpent", "json", "msgpack"] as const) {
   Deno.test({
-    name: `Python client calls a Tyro daemon, and the Tyro server calls the Python client back (${ser})`,
+    name:
+      `Python client calls a Tyro daemon, and the Tyro server calls the Python client back (${ser})`,
     ignore,
     async fn() {
       await using daemon = new Daemon({ host: "127.0.0.1" });
       daemon.register(new Greeter(), "greeter");
       const serving = daemon.serve();
-      const r = await runPython(PY_CALLBACK_CLIENT, { args: [daemon.uriFor("greeter").toString(), ser] });
+      const r = await runPython(PY_CALLBACK_CLIENT, {
+        args: [daemon.uriFor("greeter").toString(), ser],
+      });
       assert.deepEqual(new TextDecoder().decode(r.stdout).trim().split("\n"), [
         "hello, python",
         "py got ping",
@@ -182,12 +204,16 @@ for (const ser of SERIALIZERS) {
       await using _stop = proc;
       await using echo = await connect(uri, { serializer: ser });
       await t.step("values", async () => {
-        const values: unknown[] = [null, true, 0, -5, 2 ** 53 - 1, 1.25, "", "üñí ☃ 𝄞", [1, "a", [null]], { k: { n: 1 } }];
+        const values: unknown[] = [null, true, 0, -5, 2 ** 53 - 1, 1.25, "", "üñí ☃ 𝄞", [1, "a", [
+          null,
+        ]], { k: { n: 1 } }];
         if (ser !== "json") values.push(2n ** 64n, -(2n ** 80n));
         for (const v of values) assert.deepEqual(await echo.echo(v), v);
         assert.ok(Number.isNaN(await echo.nan()));
         assert.equal(await echo.inf(), Infinity);
-        if (ser !== "json") assert.deepEqual(await echo.echo(new Uint8Array([1, 2, 3])), new Uint8Array([1, 2, 3]));
+        if (ser !== "json") {
+          assert.deepEqual(await echo.echo(new Uint8Array([1, 2, 3])), new Uint8Array([1, 2, 3]));
+        }
         if (ser === "serpent" || ser === "marshal") {
           assert.deepEqual([...(await echo.echo(tuple(1, 2)) as unknown[])], [1, 2]);
           assert.deepEqual(await echo.echo(new Set(["a"])), new Set(["a"]));
@@ -204,9 +230,12 @@ for (const ser of SERIALIZERS) {
           return true;
         });
         const p = controlOf(echo);
-        await assert.rejects(p.invoke("_private", [], {}, { objectId: "test.echoserver", flags: 0 }).catch((e) => {
-          throw e;
-        }), (e: Error) => e.name === "AttributeError");
+        await assert.rejects(
+          p.invoke("_private", [], {}, { objectId: "test.echoserver", flags: 0 }).catch((e) => {
+            throw e;
+          }),
+          (e: Error) => e.name === "AttributeError",
+        );
       });
       await t.step("streams, early close, oneway", async () => {
         const items = [];
@@ -286,7 +315,11 @@ Deno.test({
     await using calc = await connect(uri);
     assert.equal(await calc.add(2, 3), 5);
     assert.deepEqual(await controlOf(calc).invoke("kw", [1], { c: 9 }), [1, 2, 9]);
-    await assert.rejects(calc.divide(1, 0), (e: RemoteError) => e.remoteType === "builtins.ZeroDivisionError" && e.message === "division by zero");
+    await assert.rejects(
+      calc.divide(1, 0),
+      (e: RemoteError) =>
+        e.remoteType === "builtins.ZeroDivisionError" && e.message === "division by zero",
+    );
     const other = await calc.make();
     assert.equal(await (other as { who(): Promise<string> }).who(), "other");
     controlOf(other).release();
