@@ -181,6 +181,7 @@ class SessionImpl implements ClientSession {
   readonly data = new Map<string, unknown>();
   readonly instances = new Map<unknown, unknown>();
   connected = false;
+  handshaking: Promise<void> | null = null;
   inFlight = 0;
   waiting: (() => void)[] = [];
   constructor(readonly remoteAddr: unknown, readonly peerCertificate?: unknown) {}
@@ -697,11 +698,14 @@ export class Daemon implements AsyncDisposable {
     send: (bytes: Uint8Array) => void,
   ): Promise<void> {
     if (this.#closed) throw new DaemonError("daemon is closed");
+    if (session.handshaking) await session.handshaking;
     if (!session.connected) {
       if (msg.type !== MessageType.CONNECT) {
         throw new ProtocolError(`expected a CONNECT message first, got type ${msg.type}`);
       }
-      return await this.#handshake(session, msg, send);
+      // Messages that arrive during the handshake wait for it (pipelining clients).
+      session.handshaking = this.#handshake(session, msg, send).finally(() => session.handshaking = null);
+      return await session.handshaking;
     }
     if (msg.type === MessageType.PING) {
       this.#reply(
