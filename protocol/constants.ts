@@ -22,8 +22,24 @@ export const DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024 * 1024;
 /** Payloads longer than this are compressed when compression is on. */
 export const COMPRESSION_THRESHOLD = 100;
 
+/** The message type numbers by name. */
+export interface MessageTypes {
+  /** Client opens a connection (handshake). */
+  readonly CONNECT: 1;
+  /** Daemon accepts the handshake. */
+  readonly CONNECTOK: 2;
+  /** Daemon refuses the handshake. */
+  readonly CONNECTFAIL: 3;
+  /** A method call. */
+  readonly INVOKE: 4;
+  /** A call's result. */
+  readonly RESULT: 5;
+  /** A ping (raw payload `ping`, serializer id 42). */
+  readonly PING: 6;
+}
+
 /** Message types. */
-export const MessageType = Object.freeze(
+export const MessageType: MessageTypes = Object.freeze(
   {
     CONNECT: 1,
     CONNECTOK: 2,
@@ -35,10 +51,28 @@ export const MessageType = Object.freeze(
 );
 
 /** A message type number. */
-export type MessageType = typeof MessageType[keyof typeof MessageType];
+export type MessageType = MessageTypes[keyof MessageTypes];
+
+/** The flag bits by name. */
+export interface MessageFlags {
+  /** The result is an exception. */
+  readonly EXCEPTION: 0x01;
+  /** The payload is zlib-compressed. */
+  readonly COMPRESSED: 0x02;
+  /** No reply is wanted. */
+  readonly ONEWAY: 0x04;
+  /** A batch of calls. */
+  readonly BATCH: 0x08;
+  /** The result is an item stream (id in the STRM annotation). */
+  readonly ITEMSTREAMRESULT: 0x10;
+  /** Pass the payload on unserialized. */
+  readonly KEEPSERIALIZED: 0x20;
+  /** A correlation id is set. */
+  readonly CORR_ID: 0x40;
+}
 
 /** Message flags (a bit set). */
-export const Flags = Object.freeze(
+export const Flags: MessageFlags = Object.freeze(
   {
     EXCEPTION: 0x01,
     COMPRESSED: 0x02,

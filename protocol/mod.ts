@@ -46,6 +46,7 @@ export {
   uuidFromBytes,
   uuidToBytes,
 } from "./message.ts";
+export type { MessageFlags, MessageTypes } from "./constants.ts";
 export type {
   DecodeOptions,
   EncodeOptions,
