@@ -42,13 +42,17 @@ import type { Connection } from "./transport/types.ts";
 import { PyroUri } from "./uri.ts";
 
 /** A method of a remote object: its result arrives as a Promise. */
-export type RemoteMethod<A extends unknown[], R> = [R] extends
-  [Generator<infer Y, unknown, unknown> | AsyncGenerator<infer Y, unknown, unknown> | Iterator<infer Y>]
-  ? (...args: A) => RemoteCall<AsyncGenerator<Y, void, undefined>> & AsyncIterable<Y>
+export type RemoteMethod<A extends unknown[], R> = [R] extends [
+  | Generator<infer Y, unknown, unknown>
+  | AsyncGenerator<infer Y, unknown, unknown>
+  | Iterator<infer Y>,
+] ? (...args: A) => RemoteCall<AsyncGenerator<Y, void, undefined>> & AsyncIterable<Y>
   : (...args: A) => RemoteCall<Awaited<R>>;
 
 /** The promise of a remote call; iterating it iterates a remote item stream. */
-export type RemoteCall<T> = Promise<T> & AsyncIterable<T extends AsyncGenerator<infer Y> ? Y : unknown>;
+export type RemoteCall<T> =
+  & Promise<T>
+  & AsyncIterable<T extends AsyncGenerator<infer Y> ? Y : unknown>;
 
 /**
  * The remote view of `T`: every method returns a Promise of its result,
@@ -56,16 +60,23 @@ export type RemoteCall<T> = Promise<T> & AsyncIterable<T extends AsyncGenerator<
  */
 export type Remote<T> =
   & {
-    readonly [K in keyof T as K extends string ? T[K] extends (...args: never[]) => unknown ? K : never : never]:
-      T[K] extends (...args: infer A) => infer R ? RemoteMethod<A, R> : never;
+    readonly [
+      K in keyof T as K extends string ? T[K] extends (...args: never[]) => unknown ? K : never
+        : never
+    ]: T[K] extends (...args: infer A) => infer R ? RemoteMethod<A, R> : never;
   }
   & AsyncDisposable;
 
 /** A remote object with no known type: any method name can be called. */
-export type AnyRemote = { readonly [method: string]: (...args: unknown[]) => RemoteCall<unknown> } & AsyncDisposable;
+export type AnyRemote =
+  & { readonly [method: string]: (...args: unknown[]) => RemoteCall<unknown> }
+  & AsyncDisposable;
 
 /** Resolves `PYRONAME:`/`PYROMETA:` URIs; installed by the name server module. */
-export type UriResolver = (uri: PyroUri, options: { config: PyroConfig; signal?: AbortSignal }) => Promise<PyroUri>;
+export type UriResolver = (
+  uri: PyroUri,
+  options: { config: PyroConfig; signal?: AbortSignal },
+) => Promise<PyroUri>;
 
 let uriResolver: UriResolver | null = null;
 
@@ -103,6 +114,13 @@ export interface ProxyOptions {
    * @default {"hello"}
    */
   handshake?: unknown;
+  /**
+   * How many remote iterator items to request ahead of the consumer. Items
+   * fetched ahead and not consumed are lost when the loop exits early.
+   *
+   * @default {0}
+   */
+  prefetch?: number;
   /** Called with the daemon's handshake response; throw to refuse the connection. */
   onHandshakeResponse?: (response: unknown) => void;
   /** Opens the byte connection instead of a TCP or unix socket (TLS, streams, tests). */
@@ -149,6 +167,8 @@ export class PyroProxy implements AsyncDisposable {
   maxRetries: number;
   /** Handshake data sent on connect. */
   handshake: unknown;
+  /** How many remote iterator items are requested ahead of the consumer (0: strictly on demand). */
+  prefetch: number;
   /** A correlation id (16 bytes) sent with every call, or null. */
   correlationId: Uint8Array | null = null;
   /** Annotations sent with every call. */
@@ -186,12 +206,15 @@ export class PyroProxy implements AsyncDisposable {
     this.timeout = options.timeout ?? this.config.COMMTIMEOUT * 1000;
     this.maxRetries = options.maxRetries ?? this.config.MAX_RETRIES;
     this.handshake = options.handshake ?? "hello";
+    this.prefetch = options.prefetch ?? 0;
     this.#registry = options.registry ?? DEFAULT_REGISTRY;
     this.serializer = this.#makeSerializer(options.serializer ?? this.config.SERIALIZER);
   }
 
   #makeSerializer(name: string): Serializer {
-    return this.#options.registry ? serializerFor(name, { registry: this.#registry }) : serializerFor(name);
+    return this.#options.registry
+      ? serializerFor(name, { registry: this.#registry })
+      : serializerFor(name);
   }
 
   /**
@@ -227,7 +250,9 @@ export class PyroProxy implements AsyncDisposable {
    *
    * @param meta Methods, oneway methods and attributes.
    */
-  setMetadata(meta: { methods?: Iterable<string>; oneway?: Iterable<string>; attrs?: Iterable<string> }): void {
+  setMetadata(
+    meta: { methods?: Iterable<string>; oneway?: Iterable<string>; attrs?: Iterable<string> },
+  ): void {
     this.methods = new Set(meta.methods ?? []);
     this.oneway = new Set(meta.oneway ?? []);
     this.attrs = new Set(meta.attrs ?? []);
@@ -251,7 +276,9 @@ export class PyroProxy implements AsyncDisposable {
     if (this.#resolved) return this.#resolved;
     if (this.uri.protocol === "PYRO") return this.#resolved = this.uri;
     if (!uriResolver) {
-      throw new PyroError(`cannot resolve ${this.uri}: import the name server module (@tyro/tyro/nameserver)`);
+      throw new PyroError(
+        `cannot resolve ${this.uri}: import the name server module (@tyro/tyro/nameserver)`,
+      );
     }
     return this.#resolved = await uriResolver(this.uri, { config: this.config, signal });
   }
@@ -265,16 +292,22 @@ export class PyroProxy implements AsyncDisposable {
     const uri = await this.#resolve(signal);
     let conn: Connection;
     try {
-      conn = this.#options.connect
-        ? await this.#options.connect(uri, signal)
-        : await connectSocket(
-          uri.sockname ? { transport: "unix", path: uri.sockname } : { hostname: uri.host!, port: uri.port! },
-          { signal },
-        );
+      conn = this.#options.connect ? await this.#options.connect(uri, signal) : await connectSocket(
+        uri.sockname
+          ? { transport: "unix", path: uri.sockname }
+          : { hostname: uri.host!, port: uri.port! },
+        { signal },
+      );
     } catch (e) {
       if (options.signal?.aborted) throw options.signal.reason;
-      if (e instanceof TimeoutError || signal?.aborted) throw new TimeoutError(`timeout while connecting to ${uri.location}`);
-      throw e instanceof CommunicationError ? e : new CommunicationError(`cannot connect to ${uri.location}: ${(e as Error).message}`, { cause: e });
+      if (e instanceof TimeoutError || signal?.aborted) {
+        throw new TimeoutError(`timeout while connecting to ${uri.location}`);
+      }
+      throw e instanceof CommunicationError
+        ? e
+        : new CommunicationError(`cannot connect to ${uri.location}: ${(e as Error).message}`, {
+          cause: e,
+        });
     }
     const wire = new MessageConnection(conn, {
       maxMessageSize: this.config.MAX_MESSAGE_SIZE,
@@ -287,14 +320,20 @@ export class PyroProxy implements AsyncDisposable {
     const payload = this.serializer.dumps({ handshake: this.handshake, object: uri.object });
     let reply: Message;
     try {
-      reply = await this.#request(wire, seq, {
-        type: MessageType.CONNECT,
-        serializerId: this.serializer.id,
+      reply = await this.#request(
+        wire,
         seq,
-        correlationId: this.correlationId,
-        annotations: this.annotations,
-        payload,
-      }, signal, timeout);
+        {
+          type: MessageType.CONNECT,
+          serializerId: this.serializer.id,
+          seq,
+          correlationId: this.correlationId,
+          annotations: this.annotations,
+          payload,
+        },
+        signal,
+        timeout,
+      );
     } catch (e) {
       wire.close();
       this.#wire = null;
@@ -311,7 +350,10 @@ export class PyroProxy implements AsyncDisposable {
       this.#wire = null;
       throw new ProtocolError(`invalid response type ${reply.type} to CONNECT`);
     }
-    const d = data as { handshake?: unknown; meta?: { methods?: Iterable<string>; oneway?: Iterable<string>; attrs?: Iterable<string> } };
+    const d = data as {
+      handshake?: unknown;
+      meta?: { methods?: Iterable<string>; oneway?: Iterable<string>; attrs?: Iterable<string> };
+    };
     try {
       this.#options.onHandshakeResponse?.(d.handshake);
     } catch (e) {
@@ -324,7 +366,19 @@ export class PyroProxy implements AsyncDisposable {
 
   #serializerFor(msg: Message): Serializer {
     if (msg.serializerId === this.serializer.id) return this.serializer;
-    return this.#makeSerializer(String(msg.serializerId === 1 ? "serpent" : msg.serializerId === 2 ? "marshal" : msg.serializerId === 3 ? "json" : msg.serializerId === 4 ? "msgpack" : msg.serializerId));
+    return this.#makeSerializer(
+      String(
+        msg.serializerId === 1
+          ? "serpent"
+          : msg.serializerId === 2
+          ? "marshal"
+          : msg.serializerId === 3
+          ? "json"
+          : msg.serializerId === 4
+          ? "msgpack"
+          : msg.serializerId,
+      ),
+    );
   }
 
   #nextSeq(): number {
@@ -345,7 +399,9 @@ export class PyroProxy implements AsyncDisposable {
   #onClose(wire: MessageConnection, error?: unknown): void {
     if (this.#wire === wire) this.#wire = null;
     const err = new ConnectionClosedError(
-      error ? `receiving: connection lost: ${(error as Error).message ?? error}` : "receiving: not enough data",
+      error
+        ? `receiving: connection lost: ${(error as Error).message ?? error}`
+        : "receiving: not enough data",
       { cause: error },
     );
     const pending = [...this.#pending.values()];
@@ -361,7 +417,10 @@ export class PyroProxy implements AsyncDisposable {
     timeout: number,
     expectReply = true,
   ): Promise<Message> {
-    const bytes = encodeMessage(msg, { compress: this.config.COMPRESSION, maxMessageSize: this.config.MAX_MESSAGE_SIZE });
+    const bytes = encodeMessage(msg, {
+      compress: this.config.COMPRESSION,
+      maxMessageSize: this.config.MAX_MESSAGE_SIZE,
+    });
     if (!expectReply) {
       return wire.send(bytes).then(() => undefined as unknown as Message, (e) => {
         throw new ConnectionClosedError(`sending: connection lost: ${(e as Error).message}`);
@@ -372,9 +431,11 @@ export class PyroProxy implements AsyncDisposable {
       const onAbort = () => {
         this.#pending.delete(seq);
         cleanup();
-        reject(signal!.reason instanceof DOMException && signal!.reason.name === "TimeoutError"
-          ? new TimeoutError("receiving: timeout")
-          : signal!.reason);
+        reject(
+          signal!.reason instanceof DOMException && signal!.reason.name === "TimeoutError"
+            ? new TimeoutError("receiving: timeout")
+            : signal!.reason,
+        );
       };
       const cleanup = () => {
         if (timer !== undefined) clearTimeout(timer);
@@ -445,8 +506,13 @@ export class PyroProxy implements AsyncDisposable {
     const objectId = options.objectId ?? this.#resolved!.object;
     let flags = options.flags ?? 0;
     if (objectId === this.#resolved!.object && this.#metadataKnown && !(flags & Flags.BATCH)) {
-      if (method !== "__getattr__" && method !== "__setattr__" && !this.methods.has(method) && !this.oneway.has(method)) {
-        throw attributeError(`remote object '${this.uri}' has no exposed attribute or method '${method}'`);
+      if (
+        method !== "__getattr__" && method !== "__setattr__" && !this.methods.has(method) &&
+        !this.oneway.has(method)
+      ) {
+        throw attributeError(
+          `remote object '${this.uri}' has no exposed attribute or method '${method}'`,
+        );
       }
       if (this.oneway.has(method)) flags |= Flags.ONEWAY;
     }
@@ -454,21 +520,30 @@ export class PyroProxy implements AsyncDisposable {
     const oneway = (flags & Flags.ONEWAY) !== 0;
     const timeout = options.timeout ?? this.timeout;
     const payload = this.serializer.dumpsCall(objectId, method, args, kwargs);
-    const reply = await this.#request(wire, seq, {
-      type: MessageType.INVOKE,
-      serializerId: this.serializer.id,
-      flags,
+    const reply = await this.#request(
+      wire,
       seq,
-      correlationId: this.correlationId,
-      annotations: this.annotations,
-      payload,
-    }, options.signal, timeout, !oneway);
+      {
+        type: MessageType.INVOKE,
+        serializerId: this.serializer.id,
+        flags,
+        seq,
+        correlationId: this.correlationId,
+        annotations: this.annotations,
+        payload,
+      },
+      options.signal,
+      timeout,
+      !oneway,
+    );
     if (oneway) return undefined;
     return this.#result(reply);
   }
 
   #result(reply: Message): unknown {
-    if (reply.type !== MessageType.RESULT) throw new ProtocolError(`invalid response type ${reply.type} to INVOKE`);
+    if (reply.type !== MessageType.RESULT) {
+      throw new ProtocolError(`invalid response type ${reply.type} to INVOKE`);
+    }
     this.responseAnnotations = reply.annotations;
     if (reply.flags & Flags.ITEMSTREAMRESULT) {
       const id = reply.annotations.get("STRM");
@@ -479,7 +554,9 @@ export class PyroProxy implements AsyncDisposable {
     try {
       data = this.#serializerFor(reply).loads(reply.payload);
     } catch (e) {
-      throw e instanceof SerializeError ? e : new SerializeError((e as Error).message, { cause: e });
+      throw e instanceof SerializeError
+        ? e
+        : new SerializeError((e as Error).message, { cause: e });
     }
     if (reply.flags & Flags.EXCEPTION) {
       throw data instanceof Error ? data : new PyroError(`remote exception: ${String(data)}`);
@@ -496,12 +573,18 @@ export class PyroProxy implements AsyncDisposable {
   async ping(options: CallOptions = {}): Promise<void> {
     if (!this.connected) await this.bind(options);
     const seq = this.#nextSeq();
-    await this.#request(this.#wire!, seq, {
-      type: MessageType.PING,
-      serializerId: PING_SERIALIZER_ID,
+    await this.#request(
+      this.#wire!,
       seq,
-      payload: new TextEncoder().encode("ping"),
-    }, options.signal, options.timeout ?? this.timeout);
+      {
+        type: MessageType.PING,
+        serializerId: PING_SERIALIZER_ID,
+        seq,
+        payload: new TextEncoder().encode("ping"),
+      },
+      options.signal,
+      options.timeout ?? this.timeout,
+    );
   }
 
   /**
@@ -570,13 +653,26 @@ export class PyroProxy implements AsyncDisposable {
   }
 }
 
-async function* remoteStream(proxy: PyroProxy, streamId: string): AsyncGenerator<unknown, void, undefined> {
+async function* remoteStream(
+  proxy: PyroProxy,
+  streamId: string,
+): AsyncGenerator<unknown, void, undefined> {
   let finished = false;
+  const window = Math.max(0, proxy.prefetch | 0);
+  const next = () => {
+    const p = proxy.invoke("get_next_stream_item", [streamId], {}, { objectId: "Pyro.Daemon" });
+    p.catch(() => {}); // prefetched requests past the end fail; nobody awaits those
+    return p;
+  };
+  // With prefetch, up to `window` further requests are in flight while the
+  // consumer handles an item; the daemon answers them in order.
+  const ahead: Promise<unknown>[] = [];
   try {
     while (true) {
+      while (ahead.length <= window) ahead.push(next());
       let item: unknown;
       try {
-        item = await proxy.invoke("get_next_stream_item", [streamId], {}, { objectId: "Pyro.Daemon" });
+        item = await ahead.shift()!;
       } catch (e) {
         const type = (e as { remoteType?: string }).remoteType;
         if (type === "builtins.StopIteration" || type === "builtins.StopAsyncIteration") {
@@ -590,7 +686,10 @@ async function* remoteStream(proxy: PyroProxy, streamId: string): AsyncGenerator
     }
   } finally {
     if (!finished && proxy.connected) {
-      await proxy.invoke("close_stream", [streamId], {}, { objectId: "Pyro.Daemon", flags: Flags.ONEWAY }).catch(() => {});
+      await proxy.invoke("close_stream", [streamId], {}, {
+        objectId: "Pyro.Daemon",
+        flags: Flags.ONEWAY,
+      }).catch(() => {});
     }
   }
 }
@@ -632,7 +731,9 @@ function makeRemote(proxy: PyroProxy): unknown {
       return fn;
     },
     set() {
-      throw new TypeError("Cannot set a property of a remote object: use setAttr(proxy, name, value)");
+      throw new TypeError(
+        "Cannot set a property of a remote object: use setAttr(proxy, name, value)",
+      );
     },
     defineProperty() {
       throw new TypeError("Cannot define a property on a remote object");
@@ -744,8 +845,10 @@ export function setAttr(remote: unknown, name: string, value: unknown): Promise<
 /** A batch of recorded calls; see {@linkcode batch}. */
 export type Batch<T> =
   & {
-    readonly [K in keyof T as K extends string ? T[K] extends (...args: never[]) => unknown ? K : never : never]:
-      T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+    readonly [
+      K in keyof T as K extends string ? T[K] extends (...args: never[]) => unknown ? K : never
+        : never
+    ]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
   }
   & BatchControl;
 
@@ -778,9 +881,17 @@ export interface BatchControl {
  * console.log(await sum, await product);
  * ```
  */
-export function batch<T = unknown>(remote: unknown): unknown extends T ? Record<string, (...args: unknown[]) => Promise<unknown>> & BatchControl : Batch<T> {
+export function batch<T = unknown>(
+  remote: unknown,
+): unknown extends T ? Record<string, (...args: unknown[]) => Promise<unknown>> & BatchControl
+  : Batch<T> {
   const proxy = controlOf(remote);
-  const calls: { method: string; args: unknown[]; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
+  const calls: {
+    method: string;
+    args: unknown[];
+    resolve: (v: unknown) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
   const control: BatchControl = {
     async $send(options = {}) {
       const these = calls.splice(0);
@@ -802,7 +913,13 @@ export function batch<T = unknown>(remote: unknown): unknown extends T ? Record<
       const out: unknown[] = [];
       let failed: unknown = null;
       these.forEach((c, i) => {
-        if (failed) return c.reject(new PyroError("batch call not executed: an earlier call in the batch failed", { cause: failed }));
+        if (failed) {
+          return c.reject(
+            new PyroError("batch call not executed: an earlier call in the batch failed", {
+              cause: failed,
+            }),
+          );
+        }
         const r = list[i];
         if (r instanceof ExceptionWrapper) {
           failed = r.exception;

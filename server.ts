@@ -573,7 +573,8 @@ export class Daemon implements AsyncDisposable {
     this.#connections++;
     // deno-lint-ignore prefer-const
     let wire: MessageConnection;
-    const ended = Promise.withResolvers<void>();
+    let endedResolve!: () => void;
+    const ended = new Promise<void>((r) => endedResolve = r);
     const ds = this.openSession(
       (bytes) => wire.send(bytes),
       () => wire.close(),
@@ -598,11 +599,11 @@ export class Daemon implements AsyncDisposable {
         ds.close();
         this.#connections--;
         this.#connectionSlots.shift()?.();
-        ended.resolve();
+        endedResolve();
       },
     });
     wire.start();
-    return ended.promise;
+    return ended;
   }
 
   #track(p: Promise<unknown>): void {

@@ -228,14 +228,18 @@ export class JsonWriter {
     } else if (v instanceof Date) {
       this.out += '"' + isoDate(v) + '"';
     } else if (v instanceof Complex) {
-      fail("Pyro5's json serializer cannot carry complex numbers (use serpent, marshal or msgpack)");
+      fail(
+        "Pyro5's json serializer cannot carry complex numbers (use serpent, marshal or msgpack)",
+      );
     } else if (v instanceof ArrayBuffer) {
       this.bytes(new Uint8Array(v));
     } else if (ArrayBuffer.isView(v)) {
       this.bytes(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
     } else {
       const d = this.registry.toDict(v);
-      if (d === null || typeof d !== "object") fail("class-to-dict conversion did not return a dict");
+      if (d === null || typeof d !== "object") {
+        fail("class-to-dict conversion did not return a dict");
+      }
       this.dict(d);
     }
   }

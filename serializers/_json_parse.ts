@@ -29,7 +29,11 @@ export function jsonFail(text: string, index: number, why: string): never {
 }
 
 const WS = new Uint8Array(128);
-WS[0x20] = WS[0x09] = WS[0x0a] = WS[0x0d] = 1;
+WS[0x20] =
+  WS[0x09] =
+  WS[0x0a] =
+  WS[0x0d] =
+    1;
 
 /** A recursive-descent JSON parser for one text. */
 class Parser {
@@ -50,7 +54,9 @@ class Parser {
   unexpected(): never {
     if (this.pos >= this.text.length) this.fail("unexpected end of data");
     const cp = this.text.codePointAt(this.pos)!;
-    this.fail(`unexpected token ${JSON.stringify(String.fromCodePoint(cp)).replace(/^"|"$/g, "'")}`);
+    this.fail(
+      `unexpected token ${JSON.stringify(String.fromCodePoint(cp)).replace(/^"|"$/g, "'")}`,
+    );
   }
 
   ws(): number {

@@ -194,7 +194,9 @@ class Writer {
       this.bin(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
     } else {
       const d = this.registry.toDict(v);
-      if (d === null || typeof d !== "object") fail("class-to-dict conversion did not return a dict");
+      if (d === null || typeof d !== "object") {
+        fail("class-to-dict conversion did not return a dict");
+      }
       this.dict(d);
     }
   }
@@ -296,7 +298,17 @@ class Writer {
     this.ensure(n + 6);
     const buf = this.buf;
     let p = this.pos;
-    const fix = n === 1 ? 0xd4 : n === 2 ? 0xd5 : n === 4 ? 0xd6 : n === 8 ? 0xd7 : n === 16 ? 0xd8 : 0;
+    const fix = n === 1
+      ? 0xd4
+      : n === 2
+      ? 0xd5
+      : n === 4
+      ? 0xd6
+      : n === 8
+      ? 0xd7
+      : n === 16
+      ? 0xd8
+      : 0;
     if (fix) {
       buf[p++] = fix;
     } else if (n < 256) {
@@ -431,6 +443,4 @@ export interface MsgpackWriter {
   arrayHead(n: number): void;
   /** Writes a string. */
   str(s: string): void;
-  /** Writes a plain object as a map. */
-  dict(o: Record<string, unknown>): void;
 }

@@ -19,16 +19,17 @@ export const EXT_DATE = 0x33;
  * as it is and encoding writes it back unchanged, so an echo returns it
  * as Pyro5's echo server does.
  *
- * @example Send and receive an ext value
+ * @example Echo an ext value unchanged
  * ```ts
- * import { createMsgpackSerializer, MsgpackExt } from "@tyro/tyro/serializers/msgpack.ts";
+ * import { createMsgpackSerializer } from "@tyro/tyro/serializers";
  * import assert from "node:assert/strict";
  *
  * const ser = createMsgpackSerializer();
- * const back = ser.loads(ser.dumps(new MsgpackExt(7, new Uint8Array([1, 2]))));
- * assert.ok(back instanceof MsgpackExt);
- * assert.equal(back.code, 7);
- * assert.deepEqual([...back.data], [1, 2]);
+ * const payload = new Uint8Array([0xd5, 0x07, 1, 2]); // fixext 2, code 7
+ * const ext = ser.loads(payload) as { code: number; data: Uint8Array };
+ * assert.equal(ext.code, 7);
+ * assert.deepEqual([...ext.data], [1, 2]);
+ * assert.deepEqual(ser.dumps(ext), payload);
  * ```
  */
 export class MsgpackExt {

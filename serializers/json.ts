@@ -26,16 +26,23 @@
  * that a lone surrogate is written as a `\uXXXX` escape (Python cannot
  * encode it to UTF-8 at all).
  *
- * Decoding: the UTF-8 text goes to `JSON.parse` first, which is several
- * times faster than a parser written in TS. One walk over its result then
- * recreates classes and bytes, enforces `maxDepth`, and looks for integral
- * numbers beyond ±(2^53−1). When `JSON.parse` fails (Python's bare `NaN`
- * and `Infinity` tokens, or malformed input) or such a number turns up
- * (a big int whose digits `JSON.parse` rounded, or a large float), the
- * text is parsed again by a hand-written parser that reads big ints as
- * `bigint` and reports errors with their byte offset. A `JSON.parse`
- * reviver using the source text was measured too: it makes every decode
- * 3-4 times slower, for the benefit of the rare payload with big ints.
+ * Decoding: the UTF-8 text goes to `JSON.parse` first, which is faster
+ * than a parser written in TS (0.40 µs against 0.54 µs for the small call,
+ * and far faster on long strings). One walk over its result then recreates
+ * classes and bytes, enforces `maxDepth`, and looks for integral or
+ * infinite numbers beyond ±(2^53−1). When `JSON.parse` fails (malformed
+ * input) or such a number turns up (a big int whose digits `JSON.parse`
+ * rounded, or a large float), the text is parsed again by a hand-written
+ * parser that reads big ints as `bigint` and reports errors with their
+ * byte offset. Short texts holding `NaN` or `Infinity` go straight to that
+ * parser, saving the cost of a thrown SyntaxError. A `JSON.parse` reviver
+ * that reads the source text of numbers was measured too: 3.5 µs for the
+ * small call against 0.4 µs without, for the benefit of the rare payload
+ * with big ints.
+ *
+ * Small results are views of their own regions of shared 64 KiB chunks
+ * (allocating a small typed array costs more than writing a small call);
+ * `result.buffer` is larger than the result.
  *
  * @example Round-trip a call
  * ```ts
@@ -66,7 +73,19 @@ import {
   type SerializerOptions,
 } from "./types.ts";
 
-const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+// The types of the public signatures, so that this module documents on its own.
+export type { CallMessage, Serializer, SerializerOptions } from "./types.ts";
+export type {
+  AnyConstructor,
+  ClassRegistry,
+  ClassToDict,
+  DictToClass,
+  ProxyState,
+} from "./registry.ts";
+export type { PyroUri, UriProtocol, UriState } from "../uri.ts";
+
+const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const lenientDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 
 /**
@@ -93,8 +112,12 @@ function toUtf8(text: string): Uint8Array {
 const IMPRECISE = Symbol("imprecise");
 
 function decodeText(data: Uint8Array): string {
+  // The replacing decoder is 3-6 times faster than the fatal one; only a
+  // text with U+FFFD in it (bad input, or a real U+FFFD) is checked again.
+  const text = lenientDecoder.decode(data);
+  if (!text.includes("\uFFFD")) return text;
   try {
-    return utf8Decoder.decode(data);
+    return strictDecoder.decode(data);
   } catch {
     throw new SerializeError(`Cannot decode json: invalid UTF-8 at offset ${badUtf8Offset(data)}`);
   }
@@ -158,7 +181,7 @@ function finish(
     return v;
   }
   const o = v as Record<string, unknown>;
-  for (const k in o) {
+  for (const k of Object.keys(o)) {
     const x = o[k];
     if (typeof x === "object" || typeof x === "number") {
       const y = finish(x, depth, maxDepth, registry, strict);
@@ -169,8 +192,11 @@ function finish(
     }
   }
   if (o.encoding === "base64") {
-    const b = bytesFromDict(o);
-    if (b) return b;
+    // serpent's bytes dict; one whose data is not base64 stays a dict.
+    try {
+      const b = bytesFromDict(o);
+      if (b) return b;
+    } catch { /* not base64 */ }
   }
   if (Object.hasOwn(o, "__class__")) return recreate(registry, o);
   return o;
@@ -224,6 +250,10 @@ export function createJsonSerializer(options: SerializerOptions = {}): Serialize
   /** Parses and finishes; `top` is the depth the value starts at (-1: not counted). */
   const decode = (data: Uint8Array, top: number): unknown => {
     const text = decodeText(data);
+    // JSON.parse would throw (slowly) on Python's NaN and Infinity tokens.
+    if (text.length < 4096 && (text.includes("NaN") || text.includes("Infinity"))) {
+      return finish(parseJson(text, maxDepth - top), top, maxDepth, registry, false);
+    }
     let raw: unknown;
     try {
       raw = JSON.parse(text);
@@ -264,8 +294,7 @@ export function createJsonSerializer(options: SerializerOptions = {}): Serialize
       w.out = '{"object": ' + quote(objectId) + ', "method": ' + quote(method) + ', "params": ';
       w.array(args);
       w.out += ', "kwargs": ';
-      if (kwargs === null || kwargs === undefined) w.out += "null";
-      else w.dict(kwargs);
+      w.value(kwargs);
       w.out += "}";
       return toUtf8(w.out);
     },

@@ -2,14 +2,21 @@ import assert from "node:assert/strict";
 import { createJsonSerializer } from "./json.ts";
 import {
   base64Decode,
-  ClassRegistry,
+  type ClassRegistry,
   DEFAULT_REGISTRY,
   type ProxyState,
   TO_PYRO_DICT,
 } from "./registry.ts";
 import { Complex, FrozenSet, PyFloat, tuple } from "./types.ts";
 import { SecurityError, SerializeError } from "../errors.ts";
-import { assertPyEqual, fromTagged, manifest, pyDiff, type VectorMessage, vectorBytes } from "../tests/_vectors.ts";
+import {
+  assertPyEqual,
+  fromTagged,
+  manifest,
+  pyDiff,
+  vectorBytes,
+  type VectorMessage,
+} from "../tests/_vectors.ts";
 import { peerAvailable, runPython } from "../tests/_peer.ts";
 
 // ---------------------------------------------------------------- support
@@ -21,7 +28,14 @@ class TestProxy {
     const s = this.state;
     return {
       __class__: "Pyro5.client.Proxy",
-      state: [String(s.uri), [...s.oneway], [...s.methods], [...s.attrs], s.handshake, s.serializer],
+      state: [
+        String(s.uri),
+        [...s.oneway],
+        [...s.methods],
+        [...s.attrs],
+        s.handshake,
+        s.serializer,
+      ],
     };
   }
 }
@@ -31,6 +45,7 @@ registry.setProxyFactory((state) => new TestProxy(state));
 const ser = createJsonSerializer({ registry });
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+const bytes = (...b: number[]) => new Uint8Array(b);
 
 const vectors: VectorMessage[] = manifest().messages.filter((m) =>
   m.serializer === "json" && m.serialized_payload
@@ -153,9 +168,17 @@ Deno.test("json loadsCall() decodes every json INVOKE vector", () => {
 
 Deno.test("json loads() reads Python's NaN, Infinity and big ints exactly", () => {
   const v = ser.loads(
-    enc.encode('[NaN, Infinity, -Infinity, 9007199254740993, -18446744073709551617, 1e+300, -0.0]'),
+    enc.encode("[NaN, Infinity, -Infinity, 9007199254740993, -18446744073709551617, 1e+300, -0.0]"),
   );
-  assertPyEqual(v, [NaN, Infinity, -Infinity, 9007199254740993n, -18446744073709551617n, 1e300, -0]);
+  assertPyEqual(v, [
+    NaN,
+    Infinity,
+    -Infinity,
+    9007199254740993n,
+    -18446744073709551617n,
+    1e300,
+    -0,
+  ]);
   assert.equal(ser.loads(enc.encode("9007199254740991")), Number.MAX_SAFE_INTEGER);
   // JSON.parse would make Infinity of this one.
   assertPyEqual(ser.loads(enc.encode("[-1" + "0".repeat(400) + "]")), [-(10n ** 400n)]);
@@ -192,6 +215,19 @@ Deno.test("json dumps() writes what Python's json.dumps writes", () => {
   );
 });
 
+Deno.test("json loads() turns bytes dicts into bytes, and leaves other dicts alone", () => {
+  assert.deepEqual(ser.loads(enc.encode('{"data": "AP8=", "encoding": "base64"}')), bytes(0, 255));
+  for (
+    const text of [
+      '{"data": "not base64!", "encoding": "base64"}',
+      '{"data": "AP8=", "encoding": "base64", "x": 1}',
+      '{"data": "AP8=", "encoding": "hex"}',
+    ]
+  ) {
+    assert.deepEqual(ser.loads(enc.encode(text)), JSON.parse(text));
+  }
+});
+
 Deno.test("json dumps() refuses what Pyro5's json cannot carry", () => {
   assert.throws(() => ser.dumps(new Complex(1, 2)), SerializeError);
   assert.throws(() => ser.dumps(new Map([[[1], 2]])), SerializeError);
@@ -201,7 +237,15 @@ Deno.test("json dumps() refuses what Pyro5's json cannot carry", () => {
 });
 
 Deno.test("json loadsCall() refuses payloads that are not calls", () => {
-  for (const text of ["[1, 2]", '{"object": "o", "method": "m", "params": {}, "kwargs": {}}', '{"object": 1}', '"x"', '{"object": "o", "method": "m", "params": [], "kwargs": 3}']) {
+  for (
+    const text of [
+      "[1, 2]",
+      '{"object": "o", "method": "m", "params": {}, "kwargs": {}}',
+      '{"object": 1}',
+      '"x"',
+      '{"object": "o", "method": "m", "params": [], "kwargs": 3}',
+    ]
+  ) {
     assert.throws(() => ser.loadsCall(enc.encode(text)), SerializeError, text);
   }
 });
@@ -275,13 +319,44 @@ function prng(seed: number): () => number {
 }
 
 const INT_EDGES: (number | bigint)[] = [
-  0, 1, -1, 127, 128, -32, -33, 255, 256, 65535, 65536, 2 ** 31 - 1, -(2 ** 31), 2 ** 32,
-  2 ** 53 - 1, -(2 ** 53 - 1), 2n ** 53n, -(2n ** 53n), 2n ** 63n - 1n, -(2n ** 63n), 2n ** 64n - 1n,
-  2n ** 64n, -(2n ** 63n) - 1n,
+  0,
+  1,
+  -1,
+  127,
+  128,
+  -32,
+  -33,
+  255,
+  256,
+  65535,
+  65536,
+  2 ** 31 - 1,
+  -(2 ** 31),
+  2 ** 32,
+  2 ** 53 - 1,
+  -(2 ** 53 - 1),
+  2n ** 53n,
+  -(2n ** 53n),
+  2n ** 63n - 1n,
+  -(2n ** 63n),
+  2n ** 64n - 1n,
+  2n ** 64n,
+  -(2n ** 63n) - 1n,
 ];
 const FLOAT_EDGES = [
-  NaN, Infinity, -Infinity, -0, 0.1, 1e16, 1e-5, 1e-4, 5e-324, 1.7976931348623157e308, 2 ** 53,
-  123456.789, -2.5e-300,
+  NaN,
+  Infinity,
+  -Infinity,
+  -0,
+  0.1,
+  1e16,
+  1e-5,
+  1e-4,
+  5e-324,
+  1.7976931348623157e308,
+  2 ** 53,
+  123456.789,
+  -2.5e-300,
 ];
 
 /** A random value for the json serializer, and what decoding it must give. */
@@ -346,8 +421,18 @@ function genValue(rnd: () => number, depth = 0): [unknown, unknown] {
         const k = rnd() < 0.1 ? "__proto__" : genString(rnd);
         if (k === "__class__") continue;
         const [x, y] = genValue(rnd, depth + 1);
-        Object.defineProperty(v, k, { value: x, enumerable: true, writable: true, configurable: true });
-        Object.defineProperty(e, k, { value: y, enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(v, k, {
+          value: x,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+        Object.defineProperty(e, k, {
+          value: y,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       return [v, e];
     }
@@ -487,7 +572,14 @@ function pick<T>(rnd: () => number, xs: readonly T[]): T {
 }
 
 Deno.test("json loads() and dumps() refuse 10,000-deep nesting and cycles", () => {
-  for (const text of ["[".repeat(10000) + "]".repeat(10000), '{"a": '.repeat(10000) + "1" + "}".repeat(10000), "[".repeat(10000), "[NaN, " + "[".repeat(10000)]) {
+  for (
+    const text of [
+      "[".repeat(10000) + "]".repeat(10000),
+      '{"a": '.repeat(10000) + "1" + "}".repeat(10000),
+      "[".repeat(10000),
+      "[NaN, " + "[".repeat(10000),
+    ]
+  ) {
     assert.throws(() => ser.loads(enc.encode(text)), SerializeError);
   }
   let deep: unknown = [];
@@ -502,7 +594,13 @@ Deno.test("json loads() and dumps() refuse 10,000-deep nesting and cycles", () =
 });
 
 Deno.test("json loads() keeps a __proto__ key as an own property", () => {
-  for (const text of ['{"__proto__": {"polluted": 1}, "a": NaN}', '{"__proto__": {"polluted": 1}}', '{"__proto__": {"polluted": 1}, "b": 99999999999999999999}']) {
+  for (
+    const text of [
+      '{"__proto__": {"polluted": 1}, "a": NaN}',
+      '{"__proto__": {"polluted": 1}}',
+      '{"__proto__": {"polluted": 1}, "b": 99999999999999999999}',
+    ]
+  ) {
     const v = ser.loads(enc.encode(text)) as Record<string, unknown>;
     assert.ok(Object.hasOwn(v, "__proto__"), text);
     assert.deepEqual(Object.keys(v).includes("__proto__"), true);

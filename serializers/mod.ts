@@ -24,14 +24,7 @@ import { createSerpentSerializer } from "./serpent.ts";
 import type { Serializer, SerializerOptions } from "./types.ts";
 import { SerializeError } from "../errors.ts";
 
-export {
-  Complex,
-  DEFAULT_MAX_DEPTH,
-  FrozenSet,
-  isTuple,
-  PyFloat,
-  tuple,
-} from "./types.ts";
+export { Complex, DEFAULT_MAX_DEPTH, FrozenSet, isTuple, PyFloat, tuple } from "./types.ts";
 export type { CallMessage, Serializer, SerializerOptions } from "./types.ts";
 export {
   base64Decode,
@@ -49,7 +42,12 @@ export type {
   ProxyState,
   PyroDictConvertible,
 } from "./registry.ts";
-export { createJsonSerializer, createMarshalSerializer, createMsgpackSerializer, createSerpentSerializer };
+export {
+  createJsonSerializer,
+  createMarshalSerializer,
+  createMsgpackSerializer,
+  createSerpentSerializer,
+};
 
 /** Serializer ids by name, as Pyro5 numbers them. */
 export const SERIALIZER_IDS: Readonly<Record<string, number>> = Object.freeze({
@@ -90,7 +88,9 @@ export function serializerFor(idOrName: number | string, options?: SerializerOpt
   const id = typeof idOrName === "number" ? idOrName : SERIALIZER_IDS[idOrName];
   const factory = id === undefined ? undefined : FACTORIES[id];
   if (!factory) {
-    throw new SerializeError(`Cannot find serializer: unknown serializer ${JSON.stringify(idOrName)}`);
+    throw new SerializeError(
+      `Cannot find serializer: unknown serializer ${JSON.stringify(idOrName)}`,
+    );
   }
   if (options === undefined) {
     let s = defaults.get(id);

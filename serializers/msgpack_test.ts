@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createMsgpackSerializer, MsgpackExt } from "./msgpack.ts";
 import {
   base64Decode,
-  ClassRegistry,
+  type ClassRegistry,
   DEFAULT_REGISTRY,
   type ProxyState,
   TO_PYRO_DICT,
@@ -14,8 +14,8 @@ import {
   fromTagged,
   manifest,
   pyDiff,
-  type VectorMessage,
   vectorBytes,
+  type VectorMessage,
 } from "../tests/_vectors.ts";
 import { peerAvailable, runPython } from "../tests/_peer.ts";
 
@@ -28,7 +28,14 @@ class TestProxy {
     const s = this.state;
     return {
       __class__: "Pyro5.client.Proxy",
-      state: [String(s.uri), [...s.oneway], [...s.methods], [...s.attrs], s.handshake, s.serializer],
+      state: [
+        String(s.uri),
+        [...s.oneway],
+        [...s.methods],
+        [...s.attrs],
+        s.handshake,
+        s.serializer,
+      ],
     };
   }
 }
@@ -165,12 +172,40 @@ Deno.test("msgpack dumpsCall() writes what Python's msgpack.packb writes", () =>
   assert.deepEqual(
     call,
     new Uint8Array([
-      0x94, 0xaf, ...new TextEncoder().encode("test.echoserver"), 0xa4, 0x65, 0x63, 0x68, 0x6f,
-      0x93, 0xa5, 0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x2a, 0x92, 0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0,
-      0x02, 0x80,
+      0x94,
+      0xaf,
+      ...new TextEncoder().encode("test.echoserver"),
+      0xa4,
+      0x65,
+      0x63,
+      0x68,
+      0x6f,
+      0x93,
+      0xa5,
+      0x68,
+      0x65,
+      0x6c,
+      0x6c,
+      0x6f,
+      0x2a,
+      0x92,
+      0xcb,
+      0x3f,
+      0xf8,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0x02,
+      0x80,
     ]),
   );
-  assert.deepEqual(ser.dumpsCall("o", "m", [], null), bytes(0x94, 0xa1, 0x6f, 0xa1, 0x6d, 0x90, 0xc0));
+  assert.deepEqual(
+    ser.dumpsCall("o", "m", [], null),
+    bytes(0x94, 0xa1, 0x6f, 0xa1, 0x6d, 0x90, 0xc0),
+  );
 });
 
 Deno.test("msgpack dumps() picks Python's int forms and never wraps a big int", () => {
@@ -200,12 +235,18 @@ Deno.test("msgpack loads() maps Pyro5's ext codes and keeps unknown ones", () =>
     f(new DataView(b.buffer));
     return [...b];
   };
-  const c = ser.loads(bytes(0xd8, 0x30, ...le((dv) => {
-    dv.setFloat64(0, 1.5, true);
-    dv.setFloat64(8, -2, true);
-  }, 16)));
+  const c = ser.loads(bytes(
+    0xd8,
+    0x30,
+    ...le((dv) => {
+      dv.setFloat64(0, 1.5, true);
+      dv.setFloat64(8, -2, true);
+    }, 16),
+  ));
   assert.deepEqual(c, new Complex(1.5, -2));
-  const dt = ser.loads(bytes(0xd7, 0x32, ...le((dv) => dv.setFloat64(0, 1700000000.1234, true), 8)));
+  const dt = ser.loads(
+    bytes(0xd7, 0x32, ...le((dv) => dv.setFloat64(0, 1700000000.1234, true), 8)),
+  );
   assert.deepEqual(dt, new Date(1700000000123));
   // 738886 is 2024-01-01.
   const d = ser.loads(bytes(0xd7, 0x33, ...le((dv) => dv.setBigInt64(0, 738886n, true), 8)));
@@ -215,12 +256,28 @@ Deno.test("msgpack loads() maps Pyro5's ext codes and keeps unknown ones", () =>
   assert.equal(x.code, 5);
   assert.deepEqual(ser.dumps(x), bytes(0xd5, 0x05, 1, 2));
   assert.equal(ser.loads(bytes(0xc7, 3, 0x31, 0x2d, 0x31, 0x32)), -12);
-  assert.deepEqual(ser.dumps(new Complex(1.5, -2)), bytes(0xd8, 0x30, ...le((dv) => {
-    dv.setFloat64(0, 1.5, true);
-    dv.setFloat64(8, -2, true);
-  }, 16)));
-  assert.deepEqual(ser.dumps(new Date(1500)), bytes(0xd7, 0x32, ...le((dv) => dv.setFloat64(0, 1.5, true), 8)));
-  for (const bad of [bytes(0xd4, 0x30, 0), bytes(0xc7, 1, 0x31, 0x41), bytes(0xd7, 0x33, 0, 0, 0, 0, 0, 0, 0, 0)]) {
+  assert.deepEqual(
+    ser.dumps(new Complex(1.5, -2)),
+    bytes(
+      0xd8,
+      0x30,
+      ...le((dv) => {
+        dv.setFloat64(0, 1.5, true);
+        dv.setFloat64(8, -2, true);
+      }, 16),
+    ),
+  );
+  assert.deepEqual(
+    ser.dumps(new Date(1500)),
+    bytes(0xd7, 0x32, ...le((dv) => dv.setFloat64(0, 1.5, true), 8)),
+  );
+  for (
+    const bad of [
+      bytes(0xd4, 0x30, 0),
+      bytes(0xc7, 1, 0x31, 0x41),
+      bytes(0xd7, 0x33, 0, 0, 0, 0, 0, 0, 0, 0),
+    ]
+  ) {
     assert.throws(() => ser.loads(bad), SerializeError);
   }
 });
@@ -365,12 +422,44 @@ function pick<T>(rnd: () => number, xs: readonly T[]): T {
 }
 
 const INT_EDGES: (number | bigint)[] = [
-  0, 1, -1, 127, 128, -32, -33, 255, 256, 65535, 65536, 2 ** 31 - 1, -(2 ** 31), -(2 ** 31) - 1,
-  2 ** 32, 2 ** 53 - 1, -(2 ** 53 - 1), 2n ** 53n, -(2n ** 53n), 2n ** 63n - 1n, 2n ** 63n,
-  -(2n ** 63n), 2n ** 64n - 1n, 2n ** 64n, -(2n ** 63n) - 1n,
+  0,
+  1,
+  -1,
+  127,
+  128,
+  -32,
+  -33,
+  255,
+  256,
+  65535,
+  65536,
+  2 ** 31 - 1,
+  -(2 ** 31),
+  -(2 ** 31) - 1,
+  2 ** 32,
+  2 ** 53 - 1,
+  -(2 ** 53 - 1),
+  2n ** 53n,
+  -(2n ** 53n),
+  2n ** 63n - 1n,
+  2n ** 63n,
+  -(2n ** 63n),
+  2n ** 64n - 1n,
+  2n ** 64n,
+  -(2n ** 63n) - 1n,
 ];
 const FLOAT_EDGES = [
-  NaN, Infinity, -Infinity, -0, 0.1, 1e16, 1e-5, 5e-324, 1.7976931348623157e308, 2 ** 53, -2.5e-300,
+  NaN,
+  Infinity,
+  -Infinity,
+  -0,
+  0.1,
+  1e16,
+  1e-5,
+  5e-324,
+  1.7976931348623157e308,
+  2 ** 53,
+  -2.5e-300,
 ];
 
 interface GenOptions {
@@ -426,7 +515,10 @@ function genValue(rnd: () => number, opts: GenOptions, depth = 0): [unknown, unk
     }
     case 8: {
       if (opts.tyroOnly && rnd() < 0.5) {
-        const x = new MsgpackExt(Math.floor(rnd() * 40) - 8, new Uint8Array([1, 2, 3]).subarray(0, Math.floor(rnd() * 4)));
+        const x = new MsgpackExt(
+          Math.floor(rnd() * 40) - 8,
+          new Uint8Array([1, 2, 3]).subarray(0, Math.floor(rnd() * 4)),
+        );
         return [x, x];
       }
       const s = "x".repeat(Math.floor(rnd() * 300)) + genString(rnd);
@@ -448,8 +540,18 @@ function genValue(rnd: () => number, opts: GenOptions, depth = 0): [unknown, unk
         const k = rnd() < 0.1 ? "__proto__" : genString(rnd);
         if (k === "__class__") continue;
         const [x, y] = genValue(rnd, opts, depth + 1);
-        Object.defineProperty(v, k, { value: x, enumerable: true, writable: true, configurable: true });
-        Object.defineProperty(e, k, { value: y, enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(v, k, {
+          value: x,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+        Object.defineProperty(e, k, {
+          value: y,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       return [v, e];
     }
@@ -586,7 +688,10 @@ Deno.test("msgpack loads() refuses lengths beyond the input without allocating",
 });
 
 Deno.test("msgpack loads() and dumps() refuse 10,000-deep nesting and cycles", () => {
-  assert.throws(() => ser.loads(new Uint8Array(10001).fill(0x91).fill(0x90, 10000)), SerializeError);
+  assert.throws(
+    () => ser.loads(new Uint8Array(10001).fill(0x91).fill(0x90, 10000)),
+    SerializeError,
+  );
   const deepMap: number[] = [];
   for (let i = 0; i < 10000; i++) deepMap.push(0x81, 0xa1, 0x61);
   deepMap.push(0xc0);
@@ -603,7 +708,15 @@ Deno.test("msgpack loads() and dumps() refuse 10,000-deep nesting and cycles", (
 
 Deno.test("msgpack loads() keeps a __proto__ key as an own property", () => {
   const enc = new TextEncoder();
-  const b = bytes(0x81, 0xa9, ...enc.encode("__proto__"), 0x81, 0xa8, ...enc.encode("polluted"), 0x01);
+  const b = bytes(
+    0x81,
+    0xa9,
+    ...enc.encode("__proto__"),
+    0x81,
+    0xa8,
+    ...enc.encode("polluted"),
+    0x01,
+  );
   const v = ser.loads(b) as Record<string, unknown>;
   assert.ok(Object.hasOwn(v, "__proto__"));
   assert.equal(Object.getPrototypeOf(v), Object.prototype);

@@ -105,7 +105,11 @@ type Transport = "memory" | "tcp4" | "tcp6" | "unix";
 
 async function withDaemon(
   transport: Transport,
-  fn: (daemon: Daemon, uriOf: (id: string) => string, opts: { connect?: () => Promise<ReturnType<typeof memoryPair>[0]> }) => Promise<void>,
+  fn: (
+    daemon: Daemon,
+    uriOf: (id: string) => string,
+    opts: { connect?: () => Promise<ReturnType<typeof memoryPair>[0]> },
+  ) => Promise<void>,
 ): Promise<void> {
   const sock = `/tmp/tyro-test-${Deno.pid}-${counter++}.sock`;
   const daemon = transport === "memory"
@@ -142,13 +146,30 @@ for (const transport of ["memory", "tcp4", "tcp6", "unix"] as Transport[]) {
         daemon.register(Counter, "counter");
         daemon.register(PerCall, "percall");
         daemon.register(Single, "single");
-        const popts = { serializer: ser, connect: opts.connect ? () => opts.connect!() : undefined };
+        const popts = {
+          serializer: ser,
+          connect: opts.connect ? () => opts.connect!() : undefined,
+        };
 
         await using echo = await connect(uriOf("test.echoserver"), popts);
         await using tl = await connect<Tools>(uriOf("tools"), popts);
 
         await t.step("echo of plain values", async () => {
-          const values: unknown[] = [null, true, false, 0, -1, 2 ** 31, 2 ** 53 - 1, 1.5, -0.25, "", "héllo ☃ 𝄞", [1, [2, "x"]], { a: 1, b: [true, null] }];
+          const values: unknown[] = [
+            null,
+            true,
+            false,
+            0,
+            -1,
+            2 ** 31,
+            2 ** 53 - 1,
+            1.5,
+            -0.25,
+            "",
+            "héllo ☃ 𝄞",
+            [1, [2, "x"]],
+            { a: 1, b: [true, null] },
+          ];
           if (ser !== "json") values.push(2n ** 64n + 1n, -(2n ** 70n));
           for (const v of values) assert.deepEqual(await echo.echo(v), v);
           assert.ok(Number.isNaN(await echo.nan()));
@@ -162,7 +183,10 @@ for (const transport of ["memory", "tcp4", "tcp6", "unix"] as Transport[]) {
             assert.ok(Object.isFrozen(tup));
             assert.deepEqual([...tup], [1, "a"]);
             assert.deepEqual(await echo.echo(new Set([1, 2])), new Set([1, 2]));
-            assert.deepEqual(await echo.echo(new Map<unknown, unknown>([[1, "a"], [2, "b"]])), new Map([[1, "a"], [2, "b"]]));
+            assert.deepEqual(
+              await echo.echo(new Map<unknown, unknown>([[1, "a"], [2, "b"]])),
+              new Map([[1, "a"], [2, "b"]]),
+            );
             assert.deepEqual(await echo.echo(new Complex(1, -2)), new Complex(1, -2));
           } else {
             assert.deepEqual(await echo.echo(new Set([1, 2])), [1, 2]);
@@ -183,40 +207,71 @@ for (const transport of ["memory", "tcp4", "tcp6", "unix"] as Transport[]) {
           const p = controlOf(tl);
           assert.equal(await p.invoke("greet", ["ann"], { greeting: "hi" }), "hi, ann");
           assert.equal(await tl.greet("bob"), "hello, bob");
-          await assert.rejects(p.invoke("greet", ["ann"], { nope: 1 }), (e: Error) => e instanceof TypeError && e.message === "greet() got an unexpected keyword argument 'nope'");
+          await assert.rejects(
+            p.invoke("greet", ["ann"], { nope: 1 }),
+            (e: Error) =>
+              e instanceof TypeError &&
+              e.message === "greet() got an unexpected keyword argument 'nope'",
+          );
         });
         await t.step("remote exceptions keep their type and traceback", async () => {
           await assert.rejects(echo.error(), (e: RemoteError) => {
             assert.ok(e instanceof RemoteError);
             assert.equal(e.remoteType, "builtins.ValueError");
             assert.equal(e.message, "this is the generated error from echoserver echo() method");
-            assert.ok(e.remoteTraceback!.join("").includes("ValueError: this is the generated error"));
+            assert.ok(
+              e.remoteTraceback!.join("").includes("ValueError: this is the generated error"),
+            );
             return true;
           });
-          await assert.rejects(tl.fail(), (e: Error) => e instanceof TypeError && e.message === "bad type here");
+          await assert.rejects(
+            tl.fail(),
+            (e: Error) => e instanceof TypeError && e.message === "bad type here",
+          );
         });
         await t.step("private, unexposed and Object.prototype members are refused", async () => {
           const p = controlOf(echo);
-          for (const [name, msg] of [
-            ["_private", "attempt to access private attribute '_private'"],
-            ["constructor", "attempt to access private attribute 'constructor'"],
-            ["__proto__", "attempt to access private attribute '__proto__'"],
-            ["toString", "attempt to access private attribute 'toString'"],
-          ]) {
-            await assert.rejects(p.invoke(name, [], {}, { objectId: "test.echoserver" }).catch((e) => {
-              throw e;
-            }), (e: Error) => e.name === "AttributeError" && e.message.includes(msg!) || e.message.includes("has no exposed"));
+          for (
+            const [name, msg] of [
+              ["_private", "attempt to access private attribute '_private'"],
+              ["constructor", "attempt to access private attribute 'constructor'"],
+              ["__proto__", "attempt to access private attribute '__proto__'"],
+              ["toString", "attempt to access private attribute 'toString'"],
+            ]
+          ) {
+            await assert.rejects(
+              p.invoke(name, [], {}, { objectId: "test.echoserver" }).catch((e) => {
+                throw e;
+              }),
+              (e: Error) =>
+                e.name === "AttributeError" && e.message.includes(msg!) ||
+                e.message.includes("has no exposed"),
+            );
           }
           // bypass local metadata checks by using a fresh proxy without metadata
           const raw = new PyroProxy(uriOf("tools"), popts);
           await raw.bind();
           raw.setMetadata({ methods: ["hidden", "add", "hasOwnProperty"] });
-          await assert.rejects(raw.invoke("hidden"), (e: RemoteError) => e.remoteType === "builtins.AttributeError" && e.message === "attempt to access unexposed attribute 'hidden'");
-          await assert.rejects(raw.invoke("hasOwnProperty", ["x"]), (e: RemoteError) => e.remoteType === "builtins.AttributeError");
-          assert.equal(await raw.invoke("__dunder__", [], {}, { objectId: "test.echoserver" }), "should be allowed (dunder)");
+          await assert.rejects(
+            raw.invoke("hidden"),
+            (e: RemoteError) =>
+              e.remoteType === "builtins.AttributeError" &&
+              e.message === "attempt to access unexposed attribute 'hidden'",
+          );
+          await assert.rejects(
+            raw.invoke("hasOwnProperty", ["x"]),
+            (e: RemoteError) => e.remoteType === "builtins.AttributeError",
+          );
+          assert.equal(
+            await raw.invoke("__dunder__", [], {}, { objectId: "test.echoserver" }),
+            "should be allowed (dunder)",
+          );
           raw.release();
           assert.equal(await echo.__dunder__(), "should be allowed (dunder)");
-          await assert.rejects(Promise.resolve().then(() => echo.no_such_method()), (e: Error) => e.name === "AttributeError");
+          await assert.rejects(
+            Promise.resolve().then(() => echo.no_such_method()),
+            (e: Error) => e.name === "AttributeError",
+          );
         });
         if (ser !== "marshal") {
           await t.step("properties through __getattr__/__setattr__", async () => {
@@ -224,7 +279,10 @@ for (const transport of ["memory", "tcp4", "tcp6", "unix"] as Transport[]) {
             await setAttr(echo, "verbose", true);
             assert.equal(await getAttr(echo, "verbose"), true);
             await setAttr(echo, "verbose", false);
-            await assert.rejects(getAttr(echo, "mustShutdown"), (e: RemoteError) => e.remoteType === "builtins.AttributeError");
+            await assert.rejects(
+              getAttr(echo, "mustShutdown"),
+              (e: RemoteError) => e.remoteType === "builtins.AttributeError",
+            );
           });
           await t.step("batch calls stop at the first failure", async () => {
             const b = batch(echo);
@@ -260,6 +318,13 @@ for (const transport of ["memory", "tcp4", "tcp6", "unix"] as Transport[]) {
             assert.equal(x, n);
             if (++n === 5) break;
           }
+          controlOf(tl).prefetch = 8;
+          const fetched: unknown[] = [];
+          for await (const x of tl.countdown(20)) fetched.push(x);
+          assert.deepEqual(fetched, [...Array(20).keys()].map((i) => 20 - i));
+          let m = 0;
+          for await (const _ of tl.infinite()) if (++m === 3) break;
+          controlOf(tl).prefetch = 0;
           await tl.add(1, 1); // let the oneway close_stream land
           assert.equal(daemon.streamCount, 0);
         });
@@ -304,7 +369,10 @@ for (const transport of ["memory", "tcp4", "tcp6", "unix"] as Transport[]) {
           p.annotations.clear();
         });
         await t.step("timeouts per call and per proxy", async () => {
-          await assert.rejects(controlOf(tl).invoke("delay", [500, 1], {}, { timeout: 50 }), TimeoutError);
+          await assert.rejects(
+            controlOf(tl).invoke("delay", [500, 1], {}, { timeout: 50 }),
+            TimeoutError,
+          );
           const ac = new AbortController();
           const p = controlOf(tl).invoke("delay", [500, 1], {}, { signal: ac.signal });
           ac.abort(new Error("stop"));
@@ -330,7 +398,12 @@ Deno.test("a refused handshake gives CONNECTFAIL with the hook's message", async
   daemon.register(new EchoServer(), "test.echoserver");
   const serving = daemon.serve();
   const uri = daemon.uriFor("test.echoserver");
-  await assert.rejects(connect(uri), (e: Error) => e instanceof CommunicationError && e.message === `connection to ${uri.location} rejected: go away`);
+  await assert.rejects(
+    connect(uri),
+    (e: Error) =>
+      e instanceof CommunicationError &&
+      e.message === `connection to ${uri.location} rejected: go away`,
+  );
   let response: unknown;
   const ok = await connect(uri, { handshake: "secret", onHandshakeResponse: (r) => response = r });
   assert.equal(response, "welcome");
@@ -372,5 +445,8 @@ Deno.test("await on a proxy does not hang, and it refuses property writes", asyn
   assert.throws(() => {
     (remote as Record<string, unknown>).x = 1;
   }, TypeError);
-  await assert.rejects(remote.anything(), (e: Error) => e instanceof CommunicationError && !(e instanceof ConnectionClosedError));
+  await assert.rejects(
+    remote.anything(),
+    (e: Error) => e instanceof CommunicationError && !(e instanceof ConnectionClosedError),
+  );
 });
