@@ -77,6 +77,11 @@ class Tools {
     ];
   }
   @oneway
+  async slowRemember(x: unknown): Promise<void> {
+    await new Promise((r) => setTimeout(r, 300));
+    this.received.push(x);
+  }
+  @oneway
   remember(x: unknown): void {
     this.received.push(x);
   }
@@ -300,11 +305,11 @@ for (const transport of ["memory", "tcp4", "tcp6", "unix"] as Transport[]) {
         }
         await t.step("oneway calls return at once and run on the server", async () => {
           const started = performance.now();
-          await echo.oneway_slow();
-          assert.ok(performance.now() - started < 1000);
+          await tl.slowRemember("slow");
+          assert.ok(performance.now() - started < 250);
           await tl.remember("x1");
           await tl.add(0, 0);
-          assert.deepEqual(tools.received, ["x1"]);
+          assert.ok(tools.received.includes("x1"));
         });
         await t.step("remote iterators stream on demand and close early", async () => {
           const items: unknown[] = [];
