@@ -152,7 +152,12 @@ export function bindArguments(
       if (i < args.length) throw new TypeError(`${name}() got multiple values for argument '${k}'`);
       out[i] = kwargs[k];
     } else if (kwIndex >= 0) {
-      Object.defineProperty(extra, k, { value: kwargs[k], enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(extra, k, {
+        value: kwargs[k],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
       hasExtra = true;
     } else {
       throw new TypeError(`${name}() got an unexpected keyword argument '${k}'`);

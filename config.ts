@@ -148,7 +148,9 @@ export function configFromEnv(
       config[key] = ["1", "true", "yes", "on"].includes(text.trim().toLowerCase());
     } else if (typeof def === "number") {
       const n = Number(text);
-      if (!Number.isFinite(n)) throw new TypeError(`Cannot read PYRO_${key}: not a number: ${text}`);
+      if (!Number.isFinite(n)) {
+        throw new TypeError(`Cannot read PYRO_${key}: not a number: ${text}`);
+      }
       config[key] = n;
     } else if (Array.isArray(def)) {
       config[key] = text.split(",").map((s) => s.trim()).filter(Boolean);

@@ -229,7 +229,10 @@ export function behavior(
     throw new TypeError(`Cannot set instance mode: invalid instance mode ${JSON.stringify(mode)}`);
   }
   return (_target, context) => {
-    (context.metadata as Meta)[MD_BEHAVIOR] = { instanceMode: mode, instanceCreator: options.instanceCreator };
+    (context.metadata as Meta)[MD_BEHAVIOR] = {
+      instanceMode: mode,
+      instanceCreator: options.instanceCreator,
+    };
   };
 }
 
@@ -252,7 +255,9 @@ function collect(meta: Meta | undefined, key: symbol): string[] {
  * @param cls The class.
  * @returns The behavior, `session` mode by default.
  */
-export function behaviorOf(cls: unknown): Required<Pick<BehaviorOptions, "instanceMode">> & BehaviorOptions {
+export function behaviorOf(
+  cls: unknown,
+): Required<Pick<BehaviorOptions, "instanceMode">> & BehaviorOptions {
   for (let m = metadataOf(cls); m; m = Object.getPrototypeOf(m)) {
     if (Object.hasOwn(m, MD_BEHAVIOR)) {
       return m[MD_BEHAVIOR] as Required<Pick<BehaviorOptions, "instanceMode">> & BehaviorOptions;
@@ -265,7 +270,11 @@ function publicMembersOf(proto: object | null): { methods: string[]; attrs: stri
   const methods: string[] = [];
   const attrs: string[] = [];
   const seen = new Set<string>();
-  for (let p = proto; p && p !== Object.prototype && p !== Function.prototype; p = Object.getPrototypeOf(p)) {
+  for (
+    let p = proto;
+    p && p !== Object.prototype && p !== Function.prototype;
+    p = Object.getPrototypeOf(p)
+  ) {
     for (const name of Object.getOwnPropertyNames(p)) {
       if (seen.has(name) || isPrivateName(name)) continue;
       seen.add(name);

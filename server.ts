@@ -705,7 +705,9 @@ export class Daemon implements AsyncDisposable {
         throw new ProtocolError(`expected a CONNECT message first, got type ${msg.type}`);
       }
       // Messages that arrive during the handshake wait for it (pipelining clients).
-      session.handshaking = this.#handshake(session, msg, send).finally(() => session.handshaking = null);
+      session.handshaking = this.#handshake(session, msg, send).finally(() =>
+        session.handshaking = null
+      );
       return await session.handshaking;
     }
     if (msg.type === MessageType.PING) {

@@ -61,7 +61,11 @@ async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
 
 Deno.test("bad input closes one connection; the daemon keeps serving everyone else", async (t) => {
   const logger = capturingLogger();
-  await using daemon = new Daemon({ host: "127.0.0.1", logger, config: { MAX_MESSAGE_SIZE: 1 << 20 } });
+  await using daemon = new Daemon({
+    host: "127.0.0.1",
+    logger,
+    config: { MAX_MESSAGE_SIZE: 1 << 20 },
+  });
   daemon.register(new EchoServer(), "test.echoserver");
   const serving = daemon.serve();
   const port = (daemon.addr as Deno.NetAddr).port;
@@ -70,7 +74,11 @@ Deno.test("bad input closes one connection; the daemon keeps serving everyone el
   const base = daemon.connectionCount;
 
   const cases: [string, Uint8Array[], RegExp][] = [
-    ["garbage bytes", [new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n")], /tag is not PYRO/],
+    [
+      "garbage bytes",
+      [new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n")],
+      /tag is not PYRO/,
+    ],
     ["a wrong version", [(() => {
       const m = connectMsg();
       m[5] = 0xf5;
@@ -86,8 +94,12 @@ Deno.test("bad input closes one connection; the daemon keeps serving everyone el
       new DataView(m.buffer).setUint32(12, 0x7fffffff);
       return m;
     })()], /message too large/],
-    ["an unknown serializer id", [encodeMessage({ type: MessageType.CONNECT, serializerId: 9, payload: new Uint8Array(3) })], /unknown serializer id 9/],
-    ["an INVOKE before CONNECT", [encodeMessage({ type: MessageType.INVOKE, serializerId: 1, payload: new Uint8Array(3) })], /expected a CONNECT message first/],
+    ["an unknown serializer id", [
+      encodeMessage({ type: MessageType.CONNECT, serializerId: 9, payload: new Uint8Array(3) }),
+    ], /unknown serializer id 9/],
+    ["an INVOKE before CONNECT", [
+      encodeMessage({ type: MessageType.INVOKE, serializerId: 1, payload: new Uint8Array(3) }),
+    ], /expected a CONNECT message first/],
     ["a truncated message then EOF", [connectMsg().slice(0, 50)], /middle of a message/],
   ];
   for (const [name, chunks, logged] of cases) {
@@ -106,7 +118,14 @@ Deno.test("bad input closes one connection; the daemon keeps serving everyone el
     for (const id of [1, 2, 3, 4]) {
       const c = await rawConn(port);
       await c.write(connectMsg(id));
-      await c.write(encodeMessage({ type: MessageType.INVOKE, serializerId: id, seq: 1, payload: new Uint8Array([0xc1, 0xff, 0x00, 0x7b]) }));
+      await c.write(
+        encodeMessage({
+          type: MessageType.INVOKE,
+          serializerId: id,
+          seq: 1,
+          payload: new Uint8Array([0xc1, 0xff, 0x00, 0x7b]),
+        }),
+      );
       const reply = await readUntilClosed(c, 300);
       assert.ok(reply.length > 80, `serializer ${id} answered`);
       assert.equal(await good.echo(id), id);
@@ -114,7 +133,9 @@ Deno.test("bad input closes one connection; the daemon keeps serving everyone el
   });
 
   await t.step("prototype pollution payloads stay plain data", async () => {
-    const polluted = JSON.parse('{"__proto__": {"polluted": 1}, "constructor": {"prototype": {"polluted": 2}}}');
+    const polluted = JSON.parse(
+      '{"__proto__": {"polluted": 1}, "constructor": {"prototype": {"polluted": 2}}}',
+    );
     const back = await good.echo(polluted) as Record<string, unknown>;
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
     assert.ok(Object.hasOwn(back, "__proto__"));

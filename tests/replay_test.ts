@@ -9,17 +9,22 @@
 import assert from "node:assert/strict";
 import { EchoServer } from "../cli/echoserver.ts";
 import { Daemon } from "../server.ts";
-import { decodeMessage, encodeMessage, type Message } from "../protocol/message.ts";
+import { decodeMessage, type Message } from "../protocol/message.ts";
 import { Flags, MessageType } from "../protocol/constants.ts";
 import { serializerFor } from "../serializers/mod.ts";
-import { fromTagged, manifest, pyDiff, type VectorMessage, vectorBytes } from "./_vectors.ts";
+import { fromTagged, manifest, pyDiff, vectorBytes, type VectorMessage } from "./_vectors.ts";
 
 const SKIP = new Set(["nameserver", "nameserver_list_metadata"]);
 
 function stripTracebacks(v: unknown): unknown {
   if (v instanceof Error) {
     const e = v as Error & Record<string, unknown>;
-    return { class: e.constructor.name, message: e.message, remoteType: e.remoteType, args: e.remoteArgs };
+    return {
+      class: e.constructor.name,
+      message: e.message,
+      remoteType: e.remoteType,
+      args: e.remoteArgs,
+    };
   }
   if (Array.isArray(v)) return v.map(stripTracebacks);
   if (v && typeof v === "object" && "methods" in v && "oneway" in v && "attrs" in v) {
@@ -63,7 +68,10 @@ Deno.test("a Tyro daemon answers every recorded Pyro5 client exchange as Pyro5 d
       });
       daemon.register(new EchoServer(), "test.echoserver");
       const replies: Message[] = [];
-      const session = daemon.openSession((b) => replies.push(decodeMessage(b as Uint8Array)), () => {});
+      const session = daemon.openSession(
+        (b) => replies.push(decodeMessage(b as Uint8Array)),
+        () => {},
+      );
       const streamIds = new Map<string, string>();
       const expected = msgs.filter((m) => m.direction === "server->client");
       for (const m of msgs) {
@@ -72,7 +80,9 @@ Deno.test("a Tyro daemon answers every recorded Pyro5 client exchange as Pyro5 d
         if (msg.type === MessageType.INVOKE && streamIds.size) {
           const ser = serializerFor(msg.serializerId);
           const call = ser.loadsCall(msg.payload);
-          const args = call.args.map((a) => typeof a === "string" && streamIds.has(a) ? streamIds.get(a) : a);
+          const args = call.args.map((a) =>
+            typeof a === "string" && streamIds.has(a) ? streamIds.get(a) : a
+          );
           msg = { ...msg, payload: ser.dumpsCall(call.objectId, call.method, args, call.kwargs) };
         }
         await session.receive(msg);
@@ -93,15 +103,25 @@ Deno.test("a Tyro daemon answers every recorded Pyro5 client exchange as Pyro5 d
           // Tyro decodes them as a Map and echoes it: a deliberate improvement.
           assert.equal(got.flags & Flags.EXCEPTION, 0);
           const echoed = serializerFor(4).loads(got.payload);
-          assert.ok(echoed instanceof Map && [...echoed.keys()].every((k) => typeof k === "number"));
+          assert.ok(
+            echoed instanceof Map && [...echoed.keys()].every((k) => typeof k === "number"),
+          );
           return;
         }
         const where = `${key} reply ${i} (${exp.call})`;
         assert.equal(got.type, exp.msg_type, where);
         assert.equal(got.seq, exp.seq, where);
         assert.equal(got.serializerId, exp.serializer_id, where);
-        assert.equal(got.flags & ~Flags.CORR_ID, exp.flags & ~(Flags.CORR_ID | Flags.COMPRESSED), where);
-        assert.deepEqual([...got.annotations.keys()].sort(), Object.keys(exp.annotations).sort(), where);
+        assert.equal(
+          got.flags & ~Flags.CORR_ID,
+          exp.flags & ~(Flags.CORR_ID | Flags.COMPRESSED),
+          where,
+        );
+        assert.deepEqual(
+          [...got.annotations.keys()].sort(),
+          Object.keys(exp.annotations).sort(),
+          where,
+        );
         if (!exp.serialized_payload) {
           assert.equal(new TextDecoder().decode(got.payload), "pong", where);
           return;

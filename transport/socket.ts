@@ -37,11 +37,15 @@ export async function connectSocket(
 ): Promise<Connection> {
   const signals: AbortSignal[] = [];
   if (options.signal) signals.push(options.signal);
-  if (options.timeoutMs && options.timeoutMs > 0) signals.push(AbortSignal.timeout(options.timeoutMs));
+  if (options.timeoutMs && options.timeoutMs > 0) {
+    signals.push(AbortSignal.timeout(options.timeoutMs));
+  }
   const signal = signals.length ? AbortSignal.any(signals) : undefined;
   try {
     if (addr.transport === "unix") {
-      return await Deno.connect({ transport: "unix", path: addr.path, signal } as Deno.UnixConnectOptions);
+      return await Deno.connect(
+        { transport: "unix", path: addr.path, signal } as Deno.UnixConnectOptions,
+      );
     }
     const hostname = addr.hostname.startsWith("[") ? addr.hostname.slice(1, -1) : addr.hostname;
     const conn = await Deno.connect({ hostname, port: addr.port, signal });
@@ -50,8 +54,12 @@ export async function connectSocket(
   } catch (e) {
     const where = addr.transport === "unix" ? addr.path : `${addr.hostname}:${addr.port}`;
     if (options.signal?.aborted) throw options.signal.reason;
-    if (signal?.aborted) throw new TimeoutError(`timeout while connecting to ${where}`, { cause: e });
-    throw new CommunicationError(`cannot connect to ${where}: ${(e as Error).message}`, { cause: e });
+    if (signal?.aborted) {
+      throw new TimeoutError(`timeout while connecting to ${where}`, { cause: e });
+    }
+    throw new CommunicationError(`cannot connect to ${where}: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 }
 

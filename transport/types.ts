@@ -106,7 +106,9 @@ export function fromStreams(pair: StreamPair, onClose?: () => void): Connection 
     },
     async write(data: Uint8Array): Promise<number> {
       if (closed) throw new Error("connection closed");
-      await writer.write(data.slice());
+      // Wait for room, not for the peer to read: a pipe with no reader yet must not stall.
+      await writer.ready;
+      writer.write(data.slice()).catch(() => {});
       return data.length;
     },
     close(): void {
