@@ -12,6 +12,7 @@
 
 import { parseArgs } from "node:util";
 import { controlOf } from "../client.ts";
+import { configFromEnv } from "../config.ts";
 import { Daemon, expose, oneway } from "../server.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -226,6 +227,7 @@ export async function main(args: string[], signal?: AbortSignal): Promise<number
     host: values.host,
     port: Number(values.port),
     unixSocket: values.unixsocket,
+    config: configFromEnv(Deno.env.toObject()),
   });
   const echo = new EchoServer();
   echo.verbose = values.verbose;

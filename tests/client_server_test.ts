@@ -455,3 +455,29 @@ Deno.test("await on a proxy does not hang, and it refuses property writes", asyn
     (e: Error) => e instanceof CommunicationError && !(e instanceof ConnectionClosedError),
   );
 });
+
+Deno.test("item streams expire after ITER_STREAM_LIFETIME, and close at once without linger", async () => {
+  const daemon = new Daemon({
+    host: "127.0.0.1",
+    config: { ITER_STREAM_LIFETIME: 0.2, ITER_STREAM_LINGER: 0 },
+  });
+  daemon.register(new Tools(), "tools");
+  const serving = daemon.serve();
+  const tl = await connect<Tools>(daemon.uriFor("tools"));
+  const it = tl.infinite()[Symbol.asyncIterator]();
+  assert.deepEqual(await it.next(), { value: 0, done: false });
+  assert.equal(daemon.streamCount, 1);
+  await new Promise((r) => setTimeout(r, 1500));
+  daemon.housekeeping();
+  assert.equal(daemon.streamCount, 0);
+  await assert.rejects(it.next(), (e: Error) => e.message === "item stream terminated");
+  const it2 = tl.infinite()[Symbol.asyncIterator]();
+  await it2.next();
+  assert.equal(daemon.streamCount, 1);
+  controlOf(tl).release(); // the client goes away: with no linger its streams close
+  const end = Date.now() + 3000;
+  while (daemon.streamCount > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(daemon.streamCount, 0);
+  await daemon.close();
+  await serving;
+});
