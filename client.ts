@@ -227,6 +227,16 @@ export class PyroProxy implements AsyncDisposable {
   }
 
   /**
+   * The `PYRO:` URI a `PYRONAME:`/`PYROMETA:` URI resolved to (the URI
+   * itself for `PYRO:`), once connected; null before.
+   *
+   * @returns The resolved URI or null.
+   */
+  get resolvedUri(): PyroUri | null {
+    return this.#resolved;
+  }
+
+  /**
    * Whether a connection is open.
    *
    * @returns True when connected.

@@ -1,13 +1,18 @@
 /**
  * TCP (IPv4 and IPv6) and unix domain socket transports on Deno's native
  * sockets. The only module of the library core that calls `Deno.*`
- * network APIs.
+ * network APIs. Without a `Deno` global (Node.js), the same functions run
+ * on `node:net` (`node_socket.ts`).
  *
  * @module
  */
 
 import { CommunicationError, TimeoutError } from "../errors.ts";
+import { connectNodeSocket, listenNodeSocket } from "./node_socket.ts";
 import type { Connection, Listener } from "./types.ts";
+
+/** Deno's native sockets are there (else node:net is used). */
+const NATIVE = typeof (globalThis as { Deno?: { listen?: unknown } }).Deno?.listen === "function";
 
 /** Where to connect or listen. */
 export type SocketAddress =
@@ -35,6 +40,7 @@ export async function connectSocket(
   addr: SocketAddress,
   options: ConnectOptions = {},
 ): Promise<Connection> {
+  if (!NATIVE) return connectNodeSocket(addr, options);
   const signals: AbortSignal[] = [];
   if (options.signal) signals.push(options.signal);
   if (options.timeoutMs && options.timeoutMs > 0) {
@@ -71,10 +77,13 @@ export async function connectSocket(
  * @returns The listener.
  */
 export function listenSocket(addr: SocketAddress): Listener {
+  if (!NATIVE) return listenNodeSocket(addr);
   if (addr.transport === "unix") {
     try {
       Deno.removeSync(addr.path);
-    } catch { /* not there */ }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
     const l = Deno.listen({ transport: "unix", path: addr.path });
     return wrapListener(l, false);
   }
