@@ -90,7 +90,10 @@ export class AutoCleaner {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       if (Date.now() - this.#lastCleaned < this.#opts.interval * 1000) return this.#schedule();
-      this.#running = this.cleanOnce().then(() => {}, (e) => this.#logger?.warn("autoclean failed", e)).finally(() => {
+      this.#running = this.cleanOnce().then(
+        () => {},
+        (e) => this.#logger?.warn("autoclean failed", e),
+      ).finally(() => {
         this.#running = null;
         this.#schedule();
       });

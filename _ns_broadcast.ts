@@ -52,7 +52,12 @@ export class BroadcastServer implements AsyncDisposable {
   readonly #sock: dgram.Socket;
   #closed = false;
 
-  private constructor(nsUri: PyroUri, sock: dgram.Socket, locationStr: string, onError?: (e: unknown) => void) {
+  private constructor(
+    nsUri: PyroUri,
+    sock: dgram.Socket,
+    locationStr: string,
+    onError?: (e: unknown) => void,
+  ) {
     this.nsUri = nsUri;
     this.#sock = sock;
     this.locationStr = locationStr;
@@ -74,12 +79,18 @@ export class BroadcastServer implements AsyncDisposable {
    * @returns The running responder.
    * @throws {Error} When the port cannot be bound.
    */
-  static async create(nsUri: PyroUri | string, options: BroadcastServerOptions = {}): Promise<BroadcastServer> {
+  static async create(
+    nsUri: PyroUri | string,
+    options: BroadcastServerOptions = {},
+  ): Promise<BroadcastServer> {
     const uri = nsUri instanceof PyroUri ? nsUri : new PyroUri(nsUri);
     const ipv6 = options.ipv6 || (uri.host?.includes(":") ?? false);
     let bchost = options.bchost || (ipv6 ? "::" : "0.0.0.0");
     if (bchost.startsWith("[") && bchost.endsWith("]")) bchost = bchost.slice(1, -1);
-    const sock = dgram.createSocket({ type: ipv6 ? "udp6" : "udp4", reuseAddr: options.reuseAddr ?? true });
+    const sock = dgram.createSocket({
+      type: ipv6 ? "udp6" : "udp4",
+      reuseAddr: options.reuseAddr ?? true,
+    });
     await new Promise<void>((resolve, reject) => {
       sock.once("error", reject);
       sock.bind(options.bcport ?? 9091, bchost, () => {
@@ -205,12 +216,16 @@ export interface BroadcastLocateOptions {
  * @param options Addresses, timeout and rounds.
  * @returns The URI text, or null.
  */
-export async function broadcastLocate(port: number, options: BroadcastLocateOptions = {}): Promise<string | null> {
+export async function broadcastLocate(
+  port: number,
+  options: BroadcastLocateOptions = {},
+): Promise<string | null> {
   const addresses = (options.addresses ?? ["<broadcast>", "0.0.0.0"]).map((a) =>
     a === "<broadcast>" ? "255.255.255.255" : a
   );
   const sock = dgram.createSocket({ type: "udp4", reuseAddr: true });
-  const { promise: answer, resolve } = Promise.withResolvers<string | null>();
+  let resolve!: (value: string | null) => void;
+  const answer = new Promise<string | null>((r) => resolve = r);
   sock.on("message", (msg) => resolve(latin1(msg)));
   sock.on("error", () => {});
   const onAbort = () => resolve(null);
@@ -236,7 +251,9 @@ export async function broadcastLocate(port: number, options: BroadcastLocateOpti
       let timer: ReturnType<typeof setTimeout> | undefined;
       const r = await Promise.race([
         answer,
-        new Promise<undefined>((res) => timer = setTimeout(() => res(undefined), options.timeoutMs ?? 700)),
+        new Promise<undefined>((res) =>
+          timer = setTimeout(() => res(undefined), options.timeoutMs ?? 700)
+        ),
       ]);
       clearTimeout(timer);
       if (r !== undefined) return r;

@@ -73,7 +73,10 @@ export interface NameServerStorage {
    * @param any Tags of which at least one must be present.
    * @returns Entries by name.
    */
-  searchMetadata(all: ReadonlySet<string> | undefined, any: ReadonlySet<string> | undefined): Map<string, StorageEntry>;
+  searchMetadata(
+    all: ReadonlySet<string> | undefined,
+    any: ReadonlySet<string> | undefined,
+  ): Map<string, StorageEntry>;
   /** Removes every registration. */
   clear(): void;
   /** Releases the storage (closes the database). */
@@ -174,10 +177,15 @@ export class MemoryStorage implements NameServerStorage {
    * @param any Tags of which one must be present.
    * @returns Copies of the entries by name.
    */
-  searchMetadata(all: ReadonlySet<string> | undefined, any: ReadonlySet<string> | undefined): Map<string, StorageEntry> {
+  searchMetadata(
+    all: ReadonlySet<string> | undefined,
+    any: ReadonlySet<string> | undefined,
+  ): Map<string, StorageEntry> {
     const out = new Map<string, StorageEntry>();
     for (const [name, e] of this.#items) {
-      if (matchesMetadata(e.metadata, all, any)) out.set(name, { uri: e.uri, metadata: new Set(e.metadata) });
+      if (matchesMetadata(e.metadata, all, any)) {
+        out.set(name, { uri: e.uri, metadata: new Set(e.metadata) });
+      }
     }
     return out;
   }
@@ -290,12 +298,16 @@ export class SqlStorage implements NameServerStorage {
 
   #migrate(): void {
     const tables = new Set(
-      (this.#db.prepare("SELECT name FROM sqlite_master WHERE type='table'").all() as { name: string }[])
+      (this.#db.prepare("SELECT name FROM sqlite_master WHERE type='table'").all() as {
+        name: string;
+      }[])
         .map((r) => r.name),
     );
-    const createNames = "CREATE TABLE pyro_names (id integer PRIMARY KEY, name nvarchar NOT NULL UNIQUE, " +
+    const createNames =
+      "CREATE TABLE pyro_names (id integer PRIMARY KEY, name nvarchar NOT NULL UNIQUE, " +
       "uri nvarchar NOT NULL)";
-    const createMeta = "CREATE TABLE pyro_metadata (object integer NOT NULL, metadata nvarchar NOT NULL, " +
+    const createMeta =
+      "CREATE TABLE pyro_metadata (object integer NOT NULL, metadata nvarchar NOT NULL, " +
       "FOREIGN KEY(object) REFERENCES pyro_names(id))";
     this.#transaction(() => {
       if (!tables.has("pyro_names")) {
@@ -427,7 +439,11 @@ export class SqlStorage implements NameServerStorage {
     return this.#wrap(prefix === undefined ? "everything" : "optimized_prefix_list", () => {
       const rows = (prefix === undefined
         ? this.#st.all.all()
-        : this.#st.prefix.all([...prefix].length, prefix)) as { name: string; uri: string; metadata: unknown }[];
+        : this.#st.prefix.all([...prefix].length, prefix)) as {
+          name: string;
+          uri: string;
+          metadata: unknown;
+        }[];
       return groupRows(rows);
     });
   }
@@ -440,7 +456,10 @@ export class SqlStorage implements NameServerStorage {
    * @returns Entries by name.
    * @throws {NamingError} On a database error.
    */
-  searchMetadata(all: ReadonlySet<string> | undefined, any: ReadonlySet<string> | undefined): Map<string, StorageEntry> {
+  searchMetadata(
+    all: ReadonlySet<string> | undefined,
+    any: ReadonlySet<string> | undefined,
+  ): Map<string, StorageEntry> {
     const tags = [...(all ?? any ?? [])];
     if (tags.length === 0) return all ? this.entries() : new Map();
     return this.#wrap("optimized_metadata_search", () => {
@@ -449,7 +468,11 @@ export class SqlStorage implements NameServerStorage {
       const sql = "SELECT n.name AS name, n.uri AS uri, m.metadata AS metadata FROM pyro_names n " +
         "LEFT JOIN pyro_metadata m ON m.object=n.id WHERE n.id IN " +
         `(SELECT object FROM pyro_metadata WHERE metadata IN (${marks})${having}) ORDER BY n.id`;
-      const rows = this.#db.prepare(sql).all(...tags) as { name: string; uri: string; metadata: unknown }[];
+      const rows = this.#db.prepare(sql).all(...tags) as {
+        name: string;
+        uri: string;
+        metadata: unknown;
+      }[];
       return groupRows(rows);
     });
   }
@@ -475,7 +498,9 @@ export class SqlStorage implements NameServerStorage {
   }
 }
 
-function groupRows(rows: { name: string; uri: string; metadata: unknown }[]): Map<string, StorageEntry> {
+function groupRows(
+  rows: { name: string; uri: string; metadata: unknown }[],
+): Map<string, StorageEntry> {
   const out = new Map<string, StorageEntry>();
   for (const r of rows) {
     let e = out.get(r.name);

@@ -15,7 +15,10 @@ export function pyTruthy(v: unknown): boolean {
   if (v === null || v === undefined || v === false || v === 0 || v === "" || v === 0n) return false;
   if (Array.isArray(v)) return v.length > 0;
   if (v instanceof Set || v instanceof Map) return v.size > 0;
-  if (typeof v === "object" && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null)) {
+  if (
+    typeof v === "object" &&
+    (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null)
+  ) {
     return Object.keys(v as object).length > 0;
   }
   return true;

@@ -200,9 +200,9 @@ export class PyroProxy implements AsyncDisposable {
    * @param options Serializer, timeouts, handshake and transport.
    */
   constructor(uri: string | PyroUri, options: ProxyOptions = {}) {
-    this.uri = uri instanceof PyroUri ? uri : new PyroUri(uri);
     this.#options = options;
     this.config = makeConfig(options.config);
+    this.uri = uri instanceof PyroUri ? uri : new PyroUri(uri, this.config.NS_PORT);
     this.timeout = options.timeout ?? this.config.COMMTIMEOUT * 1000;
     this.maxRetries = options.maxRetries ?? this.config.MAX_RETRIES;
     this.handshake = options.handshake ?? "hello";
@@ -283,7 +283,8 @@ export class PyroProxy implements AsyncDisposable {
   }
 
   async #resolve(signal?: AbortSignal): Promise<PyroUri> {
-    if (this.#resolved) return this.#resolved;
+    // PYRONAME/PYROMETA are looked up again on every connect, as Pyro5 does,
+    // so that a reconnect finds an object that moved.
     if (this.uri.protocol === "PYRO") return this.#resolved = this.uri;
     if (!uriResolver) {
       throw new PyroError(

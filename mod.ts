@@ -108,5 +108,21 @@ export {
   tuple,
 } from "./serializers/mod.ts";
 export type { Serializer } from "./serializers/mod.ts";
+export {
+  locateNs,
+  lookup,
+  NameServer,
+  NAMESERVER_NAME,
+  NameServerDaemon,
+  resolve,
+  startNs,
+} from "./nameserver.ts";
+export type {
+  LocateNsOptions,
+  NameServerApi,
+  NameServerHandle,
+  NameServerProxy,
+  StartNsOptions,
+} from "./nameserver.ts";
 export { fromStreams, memoryPair } from "./transport/mod.ts";
 export type { Connection, Listener, StreamPair } from "./transport/mod.ts";
