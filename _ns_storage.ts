@@ -488,7 +488,6 @@ export class SqlStorage implements NameServerStorage {
         this.#db.exec("DELETE FROM pyro_metadata");
         this.#db.exec("DELETE FROM pyro_names");
       });
-      this.#db.exec("VACUUM");
     });
   }
 
