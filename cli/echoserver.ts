@@ -12,7 +12,7 @@
 
 import { parseArgs } from "node:util";
 import { controlOf } from "../client.ts";
-import { configFromEnv } from "../config.ts";
+import { pyroConfigFromProcessEnv } from "./ns.ts";
 import { Daemon, expose, oneway } from "../server.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -227,7 +227,7 @@ export async function main(args: string[], signal?: AbortSignal): Promise<number
     host: values.host,
     port: Number(values.port),
     unixSocket: values.unixsocket,
-    config: configFromEnv(Deno.env.toObject()),
+    config: pyroConfigFromProcessEnv(),
   });
   const echo = new EchoServer();
   echo.verbose = values.verbose;
