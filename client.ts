@@ -37,7 +37,6 @@ import {
 } from "./serializers/registry.ts";
 import { serializerFor } from "./serializers/mod.ts";
 import type { Serializer } from "./serializers/types.ts";
-import { connectSocket } from "./transport/socket.ts";
 import type { Connection } from "./transport/types.ts";
 import { PyroUri } from "./uri.ts";
 
@@ -303,12 +302,14 @@ export class PyroProxy implements AsyncDisposable {
     const uri = await this.#resolve(signal);
     let conn: Connection;
     try {
-      conn = this.#options.connect ? await this.#options.connect(uri, signal) : await connectSocket(
-        uri.sockname
-          ? { transport: "unix", path: uri.sockname }
-          : { hostname: uri.host!, port: uri.port! },
-        { signal },
-      );
+      conn = this.#options.connect
+        ? await this.#options.connect(uri, signal)
+        : await (await import("./transport/socket.ts")).connectSocket(
+          uri.sockname
+            ? { transport: "unix", path: uri.sockname }
+            : { hostname: uri.host!, port: uri.port! },
+          { signal },
+        );
     } catch (e) {
       if (options.signal?.aborted) throw options.signal.reason;
       if (e instanceof TimeoutError || signal?.aborted) {

@@ -22,3 +22,16 @@ export type { Connection, Listener, StreamPair } from "./types.ts";
 export { memoryPair } from "./memory.ts";
 export { connectSocket, listenSocket, locationOf } from "./socket.ts";
 export type { ConnectOptions, SocketAddress } from "./socket.ts";
+export {
+  connectWebSocket,
+  isWebSocketUpgrade,
+  PYRO_WEBSOCKET_PROTOCOL,
+  upgradeToConnection,
+  websocketConnection,
+} from "./websocket.ts";
+export type {
+  UpgradedConnection,
+  UpgradeOptions,
+  WebSocketConnectionOptions,
+  WebSocketConnectOptions,
+} from "./websocket.ts";
