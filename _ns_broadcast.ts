@@ -8,6 +8,7 @@
 
 import dgram from "node:dgram";
 import { Buffer } from "node:buffer";
+import { networkInterfaces } from "node:os";
 import { PyroUri } from "./uri.ts";
 
 /** The request a client broadcasts. */
@@ -169,14 +170,14 @@ function interfaceFor(peer: string): string | null {
   const p = ipv4ToInt(peer.replace(/^::ffff:/, ""));
   if (p === null) return null;
   if (p >>> 24 === 127) return "127.0.0.1";
-  let interfaces: Deno.NetworkInterfaceInfo[];
+  let interfaces: { family: string | number; address: string; netmask: string }[];
   try {
-    interfaces = Deno.networkInterfaces();
+    interfaces = Object.values(networkInterfaces()).flat().filter((i) => i !== undefined);
   } catch {
     return null;
   }
   for (const i of interfaces) {
-    if (i.family !== "IPv4") continue;
+    if (i.family !== "IPv4" && i.family !== 4) continue;
     const a = ipv4ToInt(i.address), m = ipv4ToInt(i.netmask);
     if (a === null || m === null) continue;
     if (((a & m) >>> 0) === ((p & m) >>> 0)) return i.address;

@@ -7,8 +7,26 @@
  * @module
  */
 
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import process from "node:process";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { NamingError } from "./errors.ts";
+
+/**
+ * `node:sqlite`, taken when a SQL storage opens rather than by a static
+ * import, so that the library loads where it is missing (Node.js < 22.5).
+ */
+function sqlite(): typeof import("node:sqlite") {
+  const mod = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule?.(
+    "node:sqlite",
+  ) as typeof import("node:sqlite") | undefined;
+  if (!mod) {
+    throw new NamingError(
+      `SQL storage needs node:sqlite, which this runtime (Node.js ${process.version}) does not ` +
+        "have (Deno and Node.js >= 22.5 have it); use the memory storage",
+    );
+  }
+  return mod;
+}
 
 /** One registration: its URI text and its metadata tags. */
 export interface StorageEntry {
@@ -264,7 +282,7 @@ export class SqlStorage implements NameServerStorage {
     }
     this.dbfile = dbfile;
     try {
-      this.#db = new DatabaseSync(dbfile);
+      this.#db = new (sqlite().DatabaseSync)(dbfile);
       this.#db.exec("PRAGMA busy_timeout=5000");
       this.#db.exec("PRAGMA journal_mode=WAL");
       this.#db.exec("PRAGMA synchronous=FULL");
@@ -291,7 +309,7 @@ export class SqlStorage implements NameServerStorage {
         ),
       };
     } catch (e) {
-      if (e instanceof RangeError) throw e;
+      if (e instanceof RangeError || e instanceof NamingError) throw e;
       throw new NamingError(`sqlite error in open: ${(e as Error).message}`, { cause: e });
     }
   }

@@ -238,7 +238,15 @@ export function behavior(
 
 function metadataOf(cls: unknown): Meta | undefined {
   if (typeof cls !== "function") return undefined;
-  return (cls as unknown as Record<symbol, Meta | undefined>)[Symbol.metadata!] ?? undefined;
+  const meta = (cls as unknown as Record<symbol, Meta | undefined>)[Symbol.metadata!] ?? undefined;
+  // Deno's decorator transform (and so the Node build) does not link a decorated
+  // subclass's metadata to its parent's, as the spec does: link it here.
+  const parent: unknown = Object.getPrototypeOf(cls);
+  if (meta && typeof parent === "function" && Object.getPrototypeOf(meta) === null) {
+    const inherited = metadataOf(parent);
+    if (inherited && inherited !== meta) Object.setPrototypeOf(meta, inherited);
+  }
+  return meta;
 }
 
 function collect(meta: Meta | undefined, key: symbol): string[] {

@@ -10,7 +10,8 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import process from "node:process";
+import { inspect, parseArgs } from "node:util";
 import { controlOf } from "../client.ts";
 import { pyroConfigFromProcessEnv } from "./ns.ts";
 import { Daemon, expose, oneway } from "../server.ts";
@@ -39,7 +40,7 @@ export class EchoServer {
    * @returns The same.
    */
   echo(message: unknown): unknown {
-    if (this.#verbose) this.log(`${new Date().toString()} - echo: ${Deno.inspect(message)}`);
+    if (this.#verbose) this.log(`${new Date().toString()} - echo: ${inspect(message)}`);
     return message;
   }
 
@@ -71,7 +72,7 @@ export class EchoServer {
    */
   @oneway
   oneway_echo(message: unknown): string {
-    if (this.#verbose) this.log(`${new Date().toString()} - oneway_echo: ${Deno.inspect(message)}`);
+    if (this.#verbose) this.log(`${new Date().toString()} - oneway_echo: ${inspect(message)}`);
     return "bogus return value";
   }
 
@@ -252,15 +253,11 @@ export async function main(args: string[], signal?: AbortSignal): Promise<number
   echo.mustShutdown.then(() => stop.abort());
   signal?.addEventListener("abort", () => stop.abort(), { once: true });
   const onSignal = () => stop.abort();
-  try {
-    Deno.addSignalListener("SIGINT", onSignal);
-    Deno.addSignalListener("SIGTERM", onSignal);
-  } catch { /* signals unavailable */ }
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   await daemon.serve({ signal: stop.signal });
-  try {
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
-  } catch { /* signals unavailable */ }
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
   for (const s of stops) await s();
   return 0;
 }

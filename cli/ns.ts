@@ -13,6 +13,7 @@
  * @module
  */
 
+import process from "node:process";
 import { parseArgs } from "node:util";
 import { configFromEnv, DEFAULT_CONFIG, type PyroConfig } from "../config.ts";
 import { startNs } from "../nameserver.ts";
@@ -62,7 +63,7 @@ export function pyroConfigFromProcessEnv(): PyroConfig {
   const env: Record<string, string | undefined> = {};
   for (const key of Object.keys(DEFAULT_CONFIG)) {
     try {
-      env["PYRO_" + key] = Deno.env.get("PYRO_" + key);
+      env["PYRO_" + key] = process.env["PYRO_" + key];
     } catch { /* no permission: keep the default */ }
   }
   return configFromEnv(env);

@@ -628,18 +628,12 @@ const B64_LOOKUP = (() => {
  */
 export function base64Encode(bytes: Uint8Array): string {
   if (NATIVE_B64) return (bytes as Uint8Array & { toBase64(): string }).toBase64();
-  let out = "";
-  const n = bytes.length;
-  let i = 0;
-  for (; i + 2 < n; i += 3) {
-    const v = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
-    out += B64[v >> 18] + B64[(v >> 12) & 63] + B64[(v >> 6) & 63] + B64[v & 63];
+  // btoa over a binary string made in chunks: native, and no per-character string concatenation
+  let bin = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    bin += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000) as unknown as number[]);
   }
-  if (i < n) {
-    const v = (bytes[i] << 16) | ((i + 1 < n ? bytes[i + 1] : 0) << 8);
-    out += B64[v >> 18] + B64[(v >> 12) & 63] + (i + 1 < n ? B64[(v >> 6) & 63] : "=") + "=";
-  }
-  return out;
+  return btoa(bin);
 }
 
 /**
@@ -655,6 +649,16 @@ export function base64Decode(text: string): Uint8Array {
       return (Uint8Array as unknown as { fromBase64(t: string): Uint8Array }).fromBase64(text);
     } catch {
       // fall through to the lenient decoder (url-safe alphabet, odd padding)
+    }
+  } else if (text.length > 16) {
+    let bin: string | undefined;
+    try {
+      bin = atob(text);
+    } catch { /* the lenient decoder below */ }
+    if (bin !== undefined) {
+      const out = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+      return out;
     }
   }
   const out = new Uint8Array(Math.floor((text.length * 3) / 4) + 3);
