@@ -191,6 +191,7 @@ export class PyroProxy implements AsyncDisposable {
   #seq = 0;
   #remote: unknown;
   #metadataKnown = false;
+  #tlsConnect: ((uri: PyroUri, signal?: AbortSignal) => Promise<Connection>) | null = null;
 
   /**
    * Creates a proxy; it connects on the first call (or {@linkcode PyroProxy.bind}).
@@ -304,6 +305,10 @@ export class PyroProxy implements AsyncDisposable {
     try {
       conn = this.#options.connect
         ? await this.#options.connect(uri, signal)
+        : this.config.SSL
+        ? await (this.#tlsConnect ??= (await import("./transport/tls.ts")).tlsConnector(
+          this.config,
+        ))(uri, signal)
         : await (await import("./transport/socket.ts")).connectSocket(
           uri.sockname
             ? { transport: "unix", path: uri.sockname }

@@ -49,7 +49,8 @@ import {
 } from "./serializers/registry.ts";
 import { serializerFor } from "./serializers/mod.ts";
 import type { Serializer } from "./serializers/types.ts";
-import { listenSocket, locationOf } from "./transport/socket.ts";
+import { listenSocket, locationOf, type SocketAddress } from "./transport/socket.ts";
+import { listenTlsFromConfig } from "./transport/tls.ts";
 import type { Connection, Listener } from "./transport/types.ts";
 import { PyroUri } from "./uri.ts";
 
@@ -269,6 +270,9 @@ export class Daemon implements AsyncDisposable {
     this.#logger = options.logger ?? SILENT_LOGGER;
     this.registry = (options.registry ?? DEFAULT_REGISTRY).copy();
     this.registry.setObjectHook(autoproxyHook);
+    // config.SSL: TLS with the SSL_* items, as Pyro5 does
+    const listen = (addr: SocketAddress): Listener =>
+      this.config.SSL ? listenTlsFromConfig(addr, this.config) : listenSocket(addr);
     if (options.listener) {
       this.#listener = options.listener;
       this.#location = options.location ?? locationOf(options.listener.addr);
@@ -277,11 +281,11 @@ export class Daemon implements AsyncDisposable {
       this.#location = options.location ??
         `${options.host ?? this.config.HOST}:${options.port ?? 0}`;
     } else if (options.unixSocket) {
-      this.#listener = listenSocket({ transport: "unix", path: options.unixSocket });
+      this.#listener = listen({ transport: "unix", path: options.unixSocket });
       this.#location = "./u:" + options.unixSocket;
     } else {
       const host = options.host ?? this.config.HOST;
-      this.#listener = listenSocket({ hostname: host, port: options.port ?? 0 });
+      this.#listener = listen({ hostname: host, port: options.port ?? 0 });
       const addr = this.#listener.addr as { port: number; hostname: string };
       const shown = host === "" || host === "0.0.0.0" || host === "::" ? addr.hostname : host;
       this.#location = shown.includes(":") && !shown.startsWith("[")
@@ -578,7 +582,10 @@ export class Daemon implements AsyncDisposable {
     const ds = this.openSession(
       (bytes) => wire.send(bytes),
       () => wire.close(),
-      { remoteAddr: info.remoteAddr ?? conn.remoteAddr, peerCertificate: info.peerCertificate },
+      {
+        remoteAddr: info.remoteAddr ?? conn.remoteAddr,
+        peerCertificate: info.peerCertificate ?? conn.peerCertificate,
+      },
     );
     wire = new MessageConnection(conn, {
       maxMessageSize: this.config.MAX_MESSAGE_SIZE,

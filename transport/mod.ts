@@ -35,3 +35,22 @@ export type {
   WebSocketConnectionOptions,
   WebSocketConnectOptions,
 } from "./websocket.ts";
+export {
+  connectTls,
+  listenTls,
+  listenTlsFromConfig,
+  tlsClientOptionsFromConfig,
+  tlsConnector,
+  tlsServerOptionsFromConfig,
+} from "./tls.ts";
+export type {
+  PeerCertificate,
+  TlsClientConfig,
+  TlsConnection,
+  TlsConnectOptions,
+  TlsConnectorOptions,
+  TlsListener,
+  TlsServerConfig,
+  TlsServerOptions,
+  TlsTarget,
+} from "./tls.ts";

@@ -29,6 +29,8 @@ export interface Connection {
   readonly localAddr?: unknown;
   /** The peer's address, when the transport has one. */
   readonly remoteAddr?: unknown;
+  /** The peer's certificate, on a TLS connection whose peer sent one. */
+  readonly peerCertificate?: unknown;
 }
 
 /** A source of incoming connections. */
