@@ -175,6 +175,12 @@ Deno.test("COMMTIMEOUT closes connections that trickle or idle; 1,000 idle conne
   d2.register(new EchoServer(), "test.echoserver");
   const s2 = d2.serve();
   const p2 = (d2.addr as Deno.NetAddr).port;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const heap = () => {
+    gc?.();
+    return Deno.memoryUsage().heapUsed;
+  };
+  const heapBefore = heap();
   const idle: Deno.TcpConn[] = [];
   for (let i = 0; i < 1000; i++) idle.push(await rawConn(p2));
   await waitFor(() => d2.connectionCount === 1000, 10_000);
@@ -182,6 +188,11 @@ Deno.test("COMMTIMEOUT closes connections that trickle or idle; 1,000 idle conne
   assert.equal(await good.echo("still answering"), "still answering");
   for (const c of idle) c.close();
   await waitFor(() => d2.connectionCount === 1, 10_000);
+  if (gc) {
+    // 1,000 connections came and went: the heap is back near where it started.
+    const grown = heap() - heapBefore;
+    assert.ok(grown < 8 * 1024 * 1024, `heap grew by ${grown} bytes`);
+  }
   controlOf(good).release();
   await d2.close();
   await s2;
