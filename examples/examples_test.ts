@@ -10,6 +10,7 @@
 
 import assert from "node:assert/strict";
 import { peerAvailable } from "../tests/_peer.ts";
+import { opensslAvailable } from "../tests/_tls_certs.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const SOCKET = "/tmp/tyro-example-unix.sock";
@@ -202,6 +203,37 @@ export const EXAMPLES: Record<string, Example> = {
       "entries over Pyro: Ada, Grace",
       "entries over HTTP: Ada, Grace",
       "connections served by the daemon: 1",
+      "done",
+    ],
+  },
+  tls: {
+    file: "examples/tls.ts",
+    // openssl writes the certificates to a temp folder, whose path is not
+    // known in advance: reading and writing cannot be narrowed further.
+    flags: [NET, "--allow-run=openssl", "--allow-read", "--allow-write"],
+    ignore: !opensslAvailable(),
+    expect: [
+      "made a CA, a server certificate and client certificates for alice and bob",
+      "alice: the vault opens for alice",
+      "bob: refused, CommunicationError: access denied for bob",
+      "anonymous: refused, ConnectionClosedError",
+      "done",
+    ],
+  },
+  gateway: {
+    file: "examples/gateway.ts",
+    flags: [NET],
+    varying: /^open the page in a browser: http:\/\/127\.0\.0\.1:\d+\/pyro\/$/,
+    expect: [
+      'greet: 200 "Hello, World!"',
+      "add: 200 42",
+      'stats: 200 {"greeted": 1}',
+      "methods: add, fail, greet, stats",
+      "fail: 500 builtins.ValueError - no greeting for you",
+      "private.greeter: 403 Forbidden",
+      "page at /pyro/: 200 text/html; charset=utf-8",
+      "page lists http.greeter: true",
+      "page lists private.greeter: false",
       "done",
     ],
   },
