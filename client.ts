@@ -79,6 +79,36 @@ export type UriResolver = (
 
 let uriResolver: UriResolver | null = null;
 
+/** Makes TLS connections from the `SSL_*` configuration; installed by `transport/tls.ts`. */
+export type TlsConnectorFactory = (
+  config: PyroConfig,
+) => (uri: PyroUri, signal?: AbortSignal) => Promise<Connection>;
+
+let tlsConnectorFactory: TlsConnectorFactory | null = null;
+
+/**
+ * Sets how proxies open TLS connections when `config.SSL` is on (the TLS
+ * transport module installs itself when imported, as the daemon and the
+ * name server do). Kept as a hook so that the client alone loads no TLS
+ * code, e.g. in a browser.
+ *
+ * @param factory The connector factory.
+ */
+export function setTlsConnectorFactory(factory: TlsConnectorFactory | null): void {
+  tlsConnectorFactory = factory;
+}
+
+function makeTlsConnector(
+  config: PyroConfig,
+): (uri: PyroUri, signal?: AbortSignal) => Promise<Connection> {
+  if (!tlsConnectorFactory) {
+    throw new CommunicationError(
+      "config.SSL is on but no TLS transport is loaded: import @tyro/tyro/transport (or the daemon)",
+    );
+  }
+  return tlsConnectorFactory(config);
+}
+
 /**
  * Sets how proxies resolve `PYRONAME:` and `PYROMETA:` URIs (the name
  * server module installs its resolver when imported).
@@ -306,9 +336,7 @@ export class PyroProxy implements AsyncDisposable {
       conn = this.#options.connect
         ? await this.#options.connect(uri, signal)
         : this.config.SSL
-        ? await (this.#tlsConnect ??= (await import("./transport/tls.ts")).tlsConnector(
-          this.config,
-        ))(uri, signal)
+        ? await (this.#tlsConnect ??= makeTlsConnector(this.config))(uri, signal)
         : await (await import("./transport/socket.ts")).connectSocket(
           uri.sockname
             ? { transport: "unix", path: uri.sockname }

@@ -58,6 +58,7 @@ export {
   getAttr,
   PyroProxy,
   setAttr,
+  setTlsConnectorFactory,
   setUriResolver,
 } from "./client.ts";
 export type {
@@ -69,6 +70,7 @@ export type {
   Remote,
   RemoteCall,
   RemoteMethod,
+  TlsConnectorFactory,
   UriResolver,
 } from "./client.ts";
 export {

@@ -153,10 +153,14 @@ export function encodeMessage(msg: OutgoingMessage, options: EncodeOptions = {})
     payload = deflateSync(payload, { level: 4 });
     flags |= Flags.COMPRESSED;
   }
-  const annotations = annotationEntries(msg.annotations);
+  const a = msg.annotations;
+  const annotations = !a || (a instanceof Map && a.size === 0)
+    ? NO_ANNOTATIONS
+    : annotationEntries(a);
   let annotationsSize = 0;
-  for (const [id, data] of annotations) {
-    if (id.length !== 4 || !/^[\x20-\x7e]{4}$/.test(id)) {
+  for (let i = 0; i < annotations.length; i++) {
+    const [id, data] = annotations[i];
+    if (!ANNOTATION_ID.test(id)) {
       throw new ProtocolError("annotation identifier must be 4 ascii characters");
     }
     annotationsSize += 8 + data.length;
@@ -170,26 +174,58 @@ export function encodeMessage(msg: OutgoingMessage, options: EncodeOptions = {})
   const corr = msg.correlationId;
   if (corr && corr.length !== 16) throw new ProtocolError("correlation id must be 16 bytes");
   if (corr) flags |= Flags.CORR_ID;
-  const out = new Uint8Array(HEADER_SIZE + annotationsSize + payload.length);
-  const dv = new DataView(out.buffer);
+  const total = HEADER_SIZE + annotationsSize + payload.length;
+  const out = allocate(total);
+  const seq = (msg.seq ?? 0) & 0xffff;
+  const ann = annotationsSize;
+  const len = payload.length;
   out[0] = 0x50, out[1] = 0x59, out[2] = 0x52, out[3] = 0x4f; // PYRO
-  dv.setUint16(4, PROTOCOL_VERSION);
+  out[4] = PROTOCOL_VERSION >> 8, out[5] = PROTOCOL_VERSION & 0xff;
   out[6] = msg.type;
   out[7] = msg.serializerId;
-  dv.setUint16(8, flags);
-  dv.setUint16(10, (msg.seq ?? 0) & 0xffff);
-  dv.setUint32(12, payload.length);
-  dv.setUint32(16, annotationsSize);
+  out[8] = flags >> 8, out[9] = flags & 0xff;
+  out[10] = seq >> 8, out[11] = seq & 0xff;
+  out[12] = len >>> 24, out[13] = (len >> 16) & 0xff, out[14] = (len >> 8) & 0xff;
+  out[15] = len & 0xff;
+  out[16] = ann >>> 24, out[17] = (ann >> 16) & 0xff, out[18] = (ann >> 8) & 0xff;
+  out[19] = ann & 0xff;
   if (corr) out.set(corr, 20);
-  dv.setUint16(38, MAGIC);
+  else out.fill(0, 20, 36);
+  out[36] = 0, out[37] = 0, out[38] = MAGIC >> 8, out[39] = MAGIC & 0xff;
   let pos = HEADER_SIZE;
-  for (const [id, data] of annotations) {
-    for (let i = 0; i < 4; i++) out[pos + i] = id.charCodeAt(i);
-    dv.setUint32(pos + 4, data.length);
+  for (let i = 0; i < annotations.length; i++) {
+    const [id, data] = annotations[i];
+    for (let k = 0; k < 4; k++) out[pos + k] = id.charCodeAt(k);
+    const n = data.length;
+    out[pos + 4] = n >>> 24, out[pos + 5] = (n >> 16) & 0xff, out[pos + 6] = (n >> 8) & 0xff;
+    out[pos + 7] = n & 0xff;
     out.set(data, pos + 8);
-    pos += 8 + data.length;
+    pos += 8 + n;
   }
   out.set(payload, pos);
+  return out;
+}
+
+const NO_ANNOTATIONS: [string, Uint8Array][] = [];
+const ANNOTATION_ID = /^[\x20-\x7e]{4}$/;
+const SLAB_SIZE = 64 * 1024;
+const SMALL = 4 * 1024;
+let slab = new Uint8Array(0);
+let slabPos = 0;
+
+/**
+ * Hands out memory for an encoded message: small messages are cut from a
+ * shared slab (a new Uint8Array is zero-filled, which costs more than
+ * encoding a small call); a slab region is never handed out twice.
+ */
+function allocate(size: number): Uint8Array {
+  if (size > SMALL) return new Uint8Array(size);
+  if (slabPos + size > slab.length) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabPos = 0;
+  }
+  const out = slab.subarray(slabPos, slabPos + size);
+  slabPos += size;
   return out;
 }
 

@@ -198,7 +198,7 @@ Deno.test("MessageReader refuses garbage as soon as it sees it", async (t) => {
       annotations: { XTRA: new Uint8Array(4) },
       payload: new Uint8Array(8),
     });
-    new DataView(bytes.buffer).setUint32(HEADER_SIZE + 4, 9);
+    new DataView(bytes.buffer, bytes.byteOffset).setUint32(HEADER_SIZE + 4, 9);
     assert.throws(() => decodeMessage(bytes), ProtocolError);
   });
   await t.step("a corrupt compressed payload", () => {

@@ -46,6 +46,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import tls from "node:tls";
 import { Duplex } from "node:stream";
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
+import { setTlsConnectorFactory } from "../client.ts";
 import { CommunicationError, TimeoutError } from "../errors.ts";
 import { listenSocket, type SocketAddress } from "./socket.ts";
 import type { Connection, Listener } from "./types.ts";
@@ -984,6 +985,8 @@ export function tlsConnector(
     return connectTls(addr, { ...base, signal });
   };
 }
+
+setTlsConnectorFactory((config) => tlsConnector(config));
 
 /** Lets the process exit with the timer pending (Deno's timers are numbers, Node's objects). */
 function unrefTimer(timer: unknown): void {

@@ -22,3 +22,13 @@ export function connectSocket(): Promise<Connection> {
     ),
   );
 }
+
+/**
+ * Refuses: no listening sockets in a browser.
+ *
+ * @returns Never.
+ * @throws {CommunicationError} Always.
+ */
+export function listenSocket(): never {
+  throw new CommunicationError("listening sockets are not available in a browser");
+}
