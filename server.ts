@@ -31,13 +31,7 @@ import {
 import { MessageConnection } from "./_wire.ts";
 import { makeConfig, type PyroConfig } from "./config.ts";
 import { DaemonError, ProtocolError, PyroError, SerializeError } from "./errors.ts";
-import {
-  behaviorOf,
-  type ExposedMembers,
-  exposedMembers,
-  type ExposeOptions,
-  isPrivateName,
-} from "./expose.ts";
+import { behaviorOf, type ExposedMembers, exposedMembers, isPrivateName } from "./expose.ts";
 import { Flags, MessageType } from "./protocol/constants.ts";
 import { encodeMessage, type Message, randomUuidBytes } from "./protocol/message.ts";
 import {
@@ -53,6 +47,32 @@ import { listenSocket, locationOf, type SocketAddress } from "./transport/socket
 import { listenTlsFromConfig } from "./transport/tls.ts";
 import type { Connection, Listener } from "./transport/types.ts";
 import { PyroUri } from "./uri.ts";
+import { ItemStreams } from "./_streams.ts";
+import {
+  attributeError,
+  DaemonObject,
+  type DaemonOptions,
+  type DaemonSession,
+  formatTraceback,
+  isStreamable,
+  type Logger,
+  ProxyRef,
+  type RegisterOptions,
+  type Registration,
+  removeFile,
+  type ServeOptions,
+  SessionImpl,
+  SILENT_LOGGER,
+} from "./_daemon_parts.ts";
+
+export { formatTraceback, ProxyRef, SILENT_LOGGER } from "./_daemon_parts.ts";
+export type {
+  DaemonOptions,
+  DaemonSession,
+  Logger,
+  RegisterOptions,
+  ServeOptions,
+} from "./_daemon_parts.ts";
 
 export { behavior, behaviorOf, expose, exposedMembers, isPrivateName, oneway } from "./expose.ts";
 export type { BehaviorOptions, ExposedMembers, ExposeOptions, InstanceMode } from "./expose.ts";
@@ -61,172 +81,6 @@ export type { CallContext, ClientSession } from "./_call.ts";
 
 /** The object id of the daemon's own object. */
 export const DAEMON_NAME = "Pyro.Daemon";
-
-/** A logger the daemon reports to; the library itself never prints. */
-export interface Logger {
-  /** Debug detail. */
-  debug(message: string, ...data: unknown[]): void;
-  /** Noteworthy events. */
-  info(message: string, ...data: unknown[]): void;
-  /** Problems that cost one connection or call. */
-  warn(message: string, ...data: unknown[]): void;
-  /** Problems of the daemon itself. */
-  error(message: string, ...data: unknown[]): void;
-}
-
-/** A logger that drops everything. */
-export const SILENT_LOGGER: Logger = Object.freeze({
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-});
-
-/** Options of a {@linkcode Daemon}. */
-export interface DaemonOptions {
-  /**
-   * Host name or address to bind to (`::` or an IPv6 address for IPv6).
-   *
-   * @default {config.HOST ("localhost")}
-   */
-  host?: string;
-  /**
-   * Port to bind to; 0 picks a free one.
-   *
-   * @default {0}
-   */
-  port?: number;
-  /** Bind to this unix domain socket path instead of TCP. */
-  unixSocket?: string;
-  /** Host name put in URIs instead of the bound one (NAT). */
-  nathost?: string;
-  /** Port put in URIs instead of the bound one (NAT). */
-  natport?: number;
-  /** Serve connections from this listener instead of binding a socket (e.g. TLS). */
-  listener?: Listener;
-  /**
-   * Bind a socket at all. With `false` the daemon only serves what is
-   * handed to {@linkcode Daemon.handleConnection} or {@linkcode Daemon.openSession};
-   * `location` then names it in URIs.
-   *
-   * @default {true}
-   */
-  bind?: boolean;
-  /** The location used in URIs when not bound (e.g. `myhost:9999`). */
-  location?: string;
-  /** Pyro5 configuration items. */
-  config?: Partial<PyroConfig>;
-  /** Class registry for (de)serialization. A copy is made. */
-  registry?: ClassRegistry;
-  /** Where the daemon reports dropped connections and errors. */
-  logger?: Logger;
-  /**
-   * Checks a client's handshake data; return the handshake response, or
-   * throw to refuse the connection (the message goes to the client).
-   */
-  validateHandshake?: (session: ClientSession, data: unknown) => unknown;
-  /** Called when a client connection ends. */
-  onDisconnect?: (session: ClientSession) => void;
-  /** Annotations added to every response. */
-  annotations?: (
-    ctx: CallContext | null,
-  ) => Record<string, Uint8Array> | Map<string, Uint8Array> | undefined;
-}
-
-/** Options of {@linkcode Daemon.register}. */
-export interface RegisterOptions {
-  /** Replace an object already registered under the id. */
-  force?: boolean;
-  /** Expose members of an undecorated object. */
-  expose?: ExposeOptions;
-}
-
-/** Options of {@linkcode Daemon.serve}. */
-export interface ServeOptions {
-  /** Stops serving (and closes the daemon) when aborted. */
-  signal?: AbortSignal;
-}
-
-/** A session handed out by {@linkcode Daemon.openSession}. */
-export interface DaemonSession {
-  /** The session as methods see it. */
-  readonly session: ClientSession;
-  /**
-   * Handles one decoded message; replies go to the session's `send`.
-   *
-   * @param msg The message.
-   * @returns Resolves when the message is answered.
-   */
-  receive(msg: Message): Promise<void>;
-  /** Ends the session (closes its item streams, runs the disconnect hook). */
-  close(): void;
-}
-
-interface Registration {
-  object: unknown;
-  members: ExposedMembers;
-  isClass: boolean;
-}
-
-interface StreamEntry {
-  session: ClientSession | null;
-  created: number;
-  lingerSince: number;
-  iterator: Iterator<unknown> | AsyncIterator<unknown>;
-}
-
-class SessionImpl implements ClientSession {
-  static #next = 1;
-  readonly id = SessionImpl.#next++;
-  handshake: unknown = undefined;
-  readonly data = new Map<string, unknown>();
-  readonly instances = new Map<unknown, unknown>();
-  connected = false;
-  handshaking: Promise<void> | null = null;
-  inFlight = 0;
-  waiting: (() => void)[] = [];
-  constructor(readonly remoteAddr: unknown, readonly peerCertificate?: unknown) {}
-}
-
-class StopIterationError extends Error {
-  constructor() {
-    super("");
-    this.name = "StopIteration";
-  }
-}
-
-function attributeError(message: string): Error {
-  const e = new Error(message);
-  e.name = "AttributeError";
-  return e;
-}
-
-/** Formats a JS error's stack as Python traceback lines. */
-export function formatTraceback(err: unknown, pyClass?: string): string[] {
-  const lines = ["Traceback (most recent call last):\n"];
-  const e = err instanceof Error ? err : new Error(String(err));
-  const frames = (e.stack ?? "").split("\n").slice(1).map((l) => l.trim()).filter((l) =>
-    l.startsWith("at ")
-  );
-  for (const f of frames.reverse()) {
-    const m = /^at (?:(.*?) \()?(.*?):(\d+):\d+\)?$/.exec(f);
-    if (m) lines.push(`  File "${m[2]}", line ${m[3]}, in ${m[1] ?? "<module>"}\n`);
-    else lines.push(`  ${f}\n`);
-  }
-  const name = pyClass ? pyClass.slice(pyClass.lastIndexOf(".") + 1) : e.name;
-  lines.push(e.message ? `${name}: ${e.message}\n` : `${name}\n`);
-  return lines;
-}
-
-function isStreamable(v: unknown): v is Iterator<unknown> | AsyncIterator<unknown> {
-  if (v === null || typeof v !== "object") return false;
-  if (Array.isArray(v) || v instanceof Map || v instanceof Set || ArrayBuffer.isView(v)) {
-    return false;
-  }
-  const o = v as Record<symbol | string, unknown>;
-  if (typeof o[Symbol.asyncIterator] === "function" && typeof o.next === "function") return true;
-  return typeof o.next === "function" && typeof o[Symbol.iterator] === "function";
-}
 
 /**
  * A Pyro daemon: it binds a socket (TCP over IPv4 or IPv6, or a unix
@@ -248,11 +102,10 @@ export class Daemon implements AsyncDisposable {
   readonly #natLocation: string | null;
   readonly #objects = new Map<string, Registration>();
   readonly #ids = new Map<unknown, string>();
-  readonly #streams = new Map<string, StreamEntry>();
+  readonly #streams: ItemStreams;
   readonly #sessions = new Set<{ session: SessionImpl; close(): void }>();
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #serializers = new Map<number, Serializer>();
-  #housekeeper: ReturnType<typeof setInterval> | undefined;
   #closed = false;
   #serving: Promise<void> | null = null;
   #connectionSlots: (() => void)[] = [];
@@ -267,6 +120,10 @@ export class Daemon implements AsyncDisposable {
   constructor(options: DaemonOptions = {}) {
     this.#options = options;
     this.config = Object.freeze(makeConfig(options.config));
+    this.#streams = new ItemStreams(
+      this.config.ITER_STREAM_LIFETIME * 1000,
+      this.config.ITER_STREAM_LINGER * 1000,
+    );
     this.#logger = options.logger ?? SILENT_LOGGER;
     this.registry = (options.registry ?? DEFAULT_REGISTRY).copy();
     this.registry.setObjectHook(autoproxyHook);
@@ -657,17 +514,7 @@ export class Daemon implements AsyncDisposable {
   }
 
   #clientDisconnected(session: SessionImpl): void {
-    const linger = this.config.ITER_STREAM_LINGER;
-    for (const [id, s] of this.#streams) {
-      if (s.session !== session) continue;
-      if (linger > 0) {
-        s.session = null;
-        s.lingerSince = Date.now();
-      } else {
-        this.#closeStream(id);
-      }
-    }
-    this.#ensureHousekeeper();
+    this.#streams.disconnected(session);
     for (const w of session.waiting) w();
     try {
       this.#options.onDisconnect?.(session);
@@ -909,9 +756,7 @@ export class Daemon implements AsyncDisposable {
         }
         if (oneway) return;
         if (this.config.ITER_STREAMING && isStreamable(result)) {
-          const id = crypto.randomUUID();
-          this.#streams.set(id, { session, created: Date.now(), lingerSince: 0, iterator: result });
-          this.#ensureHousekeeper();
+          const id = this.#streams.open(session, result);
           sendError(
             new ProtocolError("result of call is an iterator"),
             Flags.ITEMSTREAMRESULT,
@@ -1008,41 +853,13 @@ export class Daemon implements AsyncDisposable {
 
   /** @internal */
   async nextStreamItem(streamId: string): Promise<unknown> {
-    const s = this.#streams.get(streamId);
-    if (!s) throw new PyroError("item stream terminated");
-    if (s.session === null) {
-      s.session = (currentContext()?.client as SessionImpl | undefined) ?? null;
-      s.lingerSince = 0;
-    }
-    let r: IteratorResult<unknown>;
-    try {
-      r = await s.iterator.next();
-    } catch (e) {
-      this.#streams.delete(streamId);
-      throw e;
-    }
-    if (r.done) {
-      this.#streams.delete(streamId);
-      throw new StopIterationError();
-    }
-    return this.#autoproxy(r.value);
+    const session = (currentContext()?.client as SessionImpl | undefined) ?? null;
+    return this.#autoproxy(await this.#streams.next(streamId, session));
   }
 
   /** @internal */
   closeStreamById(streamId: string): void {
-    this.#closeStream(streamId);
-  }
-
-  #closeStream(id: string): void {
-    const s = this.#streams.get(id);
-    if (!s) return;
-    this.#streams.delete(id);
-    try {
-      const r = s.iterator.return?.();
-      if (r && typeof (r as Promise<unknown>).catch === "function") {
-        (r as Promise<unknown>).catch(() => {});
-      }
-    } catch { /* ignore */ }
+    this.#streams.close(streamId);
   }
 
   /**
@@ -1054,26 +871,9 @@ export class Daemon implements AsyncDisposable {
     return this.#streams.size;
   }
 
-  #ensureHousekeeper(): void {
-    if (this.#housekeeper || this.#streams.size === 0) return;
-    this.#housekeeper = setInterval(() => this.housekeeping(), 1000);
-    Deno_unref(this.#housekeeper);
-  }
-
   /** Drops item streams past their lifetime or linger time; runs every second while streams exist. */
   housekeeping(): void {
-    const now = Date.now();
-    const life = this.config.ITER_STREAM_LIFETIME * 1000;
-    const linger = this.config.ITER_STREAM_LINGER * 1000;
-    for (const [id, s] of this.#streams) {
-      if ((life > 0 && now - s.created > life) || (s.lingerSince && now - s.lingerSince > linger)) {
-        this.#closeStream(id);
-      }
-    }
-    if (this.#streams.size === 0 && this.#housekeeper) {
-      clearInterval(this.#housekeeper);
-      this.#housekeeper = undefined;
-    }
+    this.#streams.housekeeping();
   }
 
   /**
@@ -1089,9 +889,7 @@ export class Daemon implements AsyncDisposable {
     for (const r of this.#connectionSlots.splice(0)) r();
     await Promise.allSettled([...this.#inFlight]);
     for (const s of [...this.#sessions]) s.close();
-    for (const id of [...this.#streams.keys()]) this.#closeStream(id);
-    clearInterval(this.#housekeeper);
-    this.#housekeeper = undefined;
+    this.#streams.closeAll();
     await this.#serving?.catch(() => {});
     if (this.#options.unixSocket && !this.#options.listener) {
       await removeFile(this.#options.unixSocket);
@@ -1116,78 +914,6 @@ function autoproxyHook(value: object): Record<string, unknown> | undefined {
 
 // Registered objects passed as call arguments (callbacks) travel as proxies too.
 DEFAULT_REGISTRY.setObjectHook(autoproxyHook);
-
-function Deno_unref(timer: unknown): void {
-  const t = timer as { unref?: () => void };
-  if (typeof t === "number") {
-    (globalThis as { Deno?: { unrefTimer(id: number): void } }).Deno?.unrefTimer(t);
-  } else t?.unref?.();
-}
-
-async function removeFile(path: string): Promise<void> {
-  try {
-    const fs = await import("node:fs/promises");
-    await fs.unlink(path);
-  } catch { /* gone */ }
-}
-
-/** A registered object as it travels: it serializes as a Pyro5 proxy. */
-export class ProxyRef {
-  /**
-   * Describes a registered object.
-   *
-   * @param uri The object's URI.
-   * @param members Its exposed members.
-   */
-  constructor(readonly uri: PyroUri, readonly members: ExposedMembers) {}
-
-  /**
-   * The proxy's class dict.
-   *
-   * @returns `{"__class__": "Pyro5.client.Proxy", "state": (...)}`.
-   */
-  [TO_PYRO_DICT](): Record<string, unknown> {
-    const m = this.members;
-    return {
-      __class__: "Pyro5.client.Proxy",
-      state: Object.freeze([
-        this.uri.toString(),
-        Object.freeze([...m.oneway]),
-        Object.freeze([...m.methods]),
-        Object.freeze([...m.attrs]),
-        "hello",
-        null,
-      ]),
-    };
-  }
-}
-
-/** The daemon's own object, `Pyro.Daemon`, as Pyro5's DaemonObject. */
-class DaemonObject {
-  readonly #daemon: Daemon;
-  constructor(daemon: Daemon) {
-    this.#daemon = daemon;
-  }
-  registered(): string[] {
-    return this.#daemon.registered();
-  }
-  ping(): null {
-    return null;
-  }
-  info(): string {
-    return `Pyro.Daemon bound on ${this.#daemon.locationStr}, NAT ${this.#daemon.natLocationStr}, ${this.#daemon.registered().length} objects registered. Servertype: tyro`;
-  }
-  get_metadata(objectId: string): ExposedMembers {
-    return this.#daemon.metadataFor(objectId);
-  }
-  get_next_stream_item(streamId: string): Promise<unknown> {
-    return this.#daemon.nextStreamItem(streamId);
-  }
-  close_stream(streamId: string): null {
-    this.#daemon.closeStreamById(streamId);
-    return null;
-  }
-}
 
 /** Options of {@linkcode serve}. */
 export interface ServeObjectsOptions extends DaemonOptions {
