@@ -1,0 +1,118 @@
+/**
+ * Batched calls: record calls on a proxy and send them in one `<batch>`
+ * message, as Pyro5's `BatchProxy`.
+ *
+ * @module
+ */
+
+import { type CallOptions, controlOf } from "./client.ts";
+import { PyroError } from "./errors.ts";
+import { Flags } from "./protocol/constants.ts";
+import { ExceptionWrapper } from "./serializers/registry.ts";
+
+/** A batch of recorded calls; see {@linkcode batch}. */
+export type Batch<T> =
+  & {
+    readonly [
+      K in keyof T as K extends string ? T[K] extends (...args: never[]) => unknown ? K : never
+        : never
+    ]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+  }
+  & BatchControl;
+
+/** The control part of a batch. */
+export interface BatchControl {
+  /**
+   * Sends all recorded calls in one message and settles their promises.
+   * Calls after a failed one are not executed (their promises reject).
+   *
+   * @param options `oneway` to send without waiting for results.
+   * @returns The results in order, up to the first failure.
+   */
+  $send(options?: { oneway?: boolean } & CallOptions): Promise<unknown[]>;
+}
+
+/**
+ * Records calls on a remote object to send them in one `<batch>` message,
+ * as Pyro5's `BatchProxy`. Each recorded call returns a promise of its own
+ * result, settled by `$send()`.
+ *
+ * @param remote The remote view.
+ * @returns The batch recorder.
+ *
+ * @example Record two calls
+ * ```ts ignore
+ * const b = batch(calc);
+ * const sum = b.add(1, 2);
+ * const product = b.mul(3, 4);
+ * await b.$send();
+ * console.log(await sum, await product);
+ * ```
+ */
+export function batch<T = unknown>(
+  remote: unknown,
+): unknown extends T ? Record<string, (...args: unknown[]) => Promise<unknown>> & BatchControl
+  : Batch<T> {
+  const proxy = controlOf(remote);
+  const calls: {
+    method: string;
+    args: unknown[];
+    resolve: (v: unknown) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
+  const control: BatchControl = {
+    async $send(options = {}) {
+      const these = calls.splice(0);
+      const triples = these.map((c) => Object.freeze([c.method, Object.freeze(c.args), {}]));
+      let flags = Flags.BATCH;
+      if (options.oneway) flags |= Flags.ONEWAY;
+      let results: unknown;
+      try {
+        results = await proxy.invoke("<batch>", triples, null, { ...options, flags });
+      } catch (e) {
+        for (const c of these) c.reject(e);
+        throw e;
+      }
+      if (options.oneway) {
+        for (const c of these) c.resolve(undefined);
+        return [];
+      }
+      const list = Array.isArray(results) ? results : [];
+      const out: unknown[] = [];
+      let failed: unknown = null;
+      these.forEach((c, i) => {
+        if (failed) {
+          return c.reject(
+            new PyroError("batch call not executed: an earlier call in the batch failed", {
+              cause: failed,
+            }),
+          );
+        }
+        const r = list[i];
+        if (r instanceof ExceptionWrapper) {
+          failed = r.exception;
+          c.reject(r.exception);
+        } else if (i >= list.length) {
+          c.reject(new PyroError("batch call not executed"));
+        } else {
+          out.push(r);
+          c.resolve(r);
+        }
+      });
+      return out;
+    },
+  };
+  return new Proxy(control, {
+    get(target, key) {
+      if (key === "$send") return target.$send;
+      if (typeof key === "symbol" || key === "then") return undefined;
+      return (...args: unknown[]) => {
+        const p = new Promise((resolve, reject) => {
+          calls.push({ method: key, args, resolve, reject });
+        });
+        p.catch(() => {}); // a result nobody awaits must not be an unhandled rejection
+        return p;
+      };
+    },
+  }) as never;
+}
