@@ -24,9 +24,10 @@
 import {
   bindArguments,
   type CallContext,
+  callWithContext,
   type ClientSession,
   currentContext,
-  runWithContext,
+  isThenable,
 } from "./_call.ts";
 import { MessageConnection } from "./_wire.ts";
 import { makeConfig, type PyroConfig } from "./config.ts";
@@ -356,6 +357,7 @@ export class Daemon implements AsyncDisposable {
    */
   annotations(ctx: CallContext | null): Map<string, Uint8Array> {
     const a = this.#options.annotations?.(ctx);
+    if (!a && (!ctx || ctx.responseAnnotations.size === 0)) return new Map();
     const out = new Map<string, Uint8Array>(a instanceof Map ? a : Object.entries(a ?? {}));
     if (ctx) { for (const [k, v] of ctx.responseAnnotations) out.set(k, v); }
     return out;
@@ -704,82 +706,89 @@ export class Daemon implements AsyncDisposable {
       );
       return;
     }
-    await runWithContext(ctx, async () => {
-      try {
-        const reg = this.#objects.get(call.objectId);
-        if (!reg) throw new DaemonError("unknown object");
-        const target = reg.isClass ? this.#instance(reg, session) : reg.object;
-        if (msg.flags & Flags.BATCH) {
-          const results: unknown[] = [];
-          const calls = Array.isArray(call.args) ? call.args : [];
-          for (const c of calls) {
-            const [method, vargs, kwargs] = Array.isArray(c) ? c : [];
-            try {
-              results.push(
-                this.#autoproxy(
-                  await this.#call(reg, target, String(method), vargs ?? [], kwargs ?? null),
-                ),
-              );
-            } catch (e) {
-              const err = e instanceof Error ? e : new PyroError(String(e));
-              (err as { remoteTraceback?: string[] }).remoteTraceback ??= this.#traceback(err);
-              results.push(new ExceptionWrapper(err));
-              break;
-            }
+    try {
+      const reg = this.#objects.get(call.objectId);
+      if (!reg) throw new DaemonError("unknown object");
+      const target = reg.isClass ? this.#instance(reg, session) : reg.object;
+      if (msg.flags & Flags.BATCH) {
+        const results: unknown[] = [];
+        const calls = Array.isArray(call.args) ? call.args : [];
+        for (const c of calls) {
+          const [method, vargs, kwargs] = Array.isArray(c) ? c : [];
+          try {
+            let r = this.#call(ctx, reg, target, String(method), vargs ?? [], kwargs ?? null);
+            if (isThenable(r)) r = await r; // plain methods stay synchronous: no microtask per item
+            results.push(this.#autoproxy(r));
+          } catch (e) {
+            const err = e instanceof Error ? e : new PyroError(String(e));
+            (err as { remoteTraceback?: string[] }).remoteTraceback ??= this.#traceback(err);
+            results.push(new ExceptionWrapper(err));
+            break;
           }
-          if (oneway) return;
-          this.#reply(
-            send,
-            MessageType.RESULT,
-            serializer.id,
-            Flags.BATCH,
-            msg.seq,
-            corr,
-            serializer.dumps(results),
-            this.annotations(ctx),
-          );
-          return;
-        }
-        let result: unknown;
-        if (call.method === "__getattr__") {
-          result = this.#getAttr(reg, target, String(call.args[0]));
-        } else if (call.method === "__setattr__") {
-          result = this.#setAttr(reg, target, String(call.args[0]), call.args[1]);
-        } else if (oneway) {
-          const p = Promise.resolve().then(() =>
-            this.#call(reg, target, call.method, call.args, call.kwargs)
-          );
-          this.#track(p.catch((e) => this.#logger.warn(`oneway call ${call.method} failed`, e)));
-          return;
-        } else {
-          result = await this.#call(reg, target, call.method, call.args, call.kwargs);
         }
         if (oneway) return;
-        if (this.config.ITER_STREAMING && isStreamable(result)) {
-          const id = this.#streams.open(session, result);
-          sendError(
-            new ProtocolError("result of call is an iterator"),
-            Flags.ITEMSTREAMRESULT,
-            new Map([["STRM", new TextEncoder().encode(id)]]),
-            null,
-          );
-          return;
-        }
-        const payload = serializer.dumps(this.#autoproxy(result));
         this.#reply(
           send,
           MessageType.RESULT,
           serializer.id,
-          0,
+          Flags.BATCH,
           msg.seq,
           corr,
-          payload,
+          serializer.dumps(results),
           this.annotations(ctx),
         );
-      } catch (e) {
-        sendError(e);
+        return;
       }
-    });
+      let result: unknown;
+      if (call.method === "__getattr__") {
+        result = callWithContext(
+          ctx,
+          () => this.#getAttr(reg, target, String(call.args[0])),
+          undefined,
+          [],
+        );
+      } else if (call.method === "__setattr__") {
+        result = callWithContext(
+          ctx,
+          () => this.#setAttr(reg, target, String(call.args[0]), call.args[1]),
+          undefined,
+          [],
+        );
+      } else if (oneway) {
+        const p = Promise.resolve().then(() =>
+          this.#call(ctx, reg, target, call.method, call.args, call.kwargs)
+        );
+        this.#track(p.catch((e) => this.#logger.warn(`oneway call ${call.method} failed`, e)));
+        return;
+      } else {
+        result = this.#call(ctx, reg, target, call.method, call.args, call.kwargs);
+        if (isThenable(result)) result = await result;
+      }
+      if (oneway) return;
+      if (this.config.ITER_STREAMING && isStreamable(result)) {
+        const id = this.#streams.open(session, result);
+        sendError(
+          new ProtocolError("result of call is an iterator"),
+          Flags.ITEMSTREAMRESULT,
+          new Map([["STRM", new TextEncoder().encode(id)]]),
+          null,
+        );
+        return;
+      }
+      const payload = serializer.dumps(this.#autoproxy(result));
+      this.#reply(
+        send,
+        MessageType.RESULT,
+        serializer.id,
+        0,
+        msg.seq,
+        corr,
+        payload,
+        this.annotations(ctx),
+      );
+    } catch (e) {
+      sendError(e);
+    }
   }
 
   #traceback(err: Error): string[] {
@@ -807,13 +816,14 @@ export class Daemon implements AsyncDisposable {
 
   readonly #singletons = new Map<unknown, unknown>();
 
-  async #call(
+  #call(
+    ctx: CallContext,
     reg: Registration,
     target: unknown,
     method: string,
     args: unknown,
     kwargs: unknown,
-  ): Promise<unknown> {
+  ): unknown {
     if (isPrivateName(method)) {
       throw attributeError(`attempt to access private attribute '${method}'`);
     }
@@ -833,7 +843,7 @@ export class Daemon implements AsyncDisposable {
       ? kwargs as Record<string, unknown>
       : null;
     const bound = bindArguments(fn as (...a: never[]) => unknown, method, positional, kw);
-    return await (fn as (...a: unknown[]) => unknown).apply(target, bound);
+    return callWithContext(ctx, fn as (...a: unknown[]) => unknown, target, bound);
   }
 
   #getAttr(reg: Registration, target: unknown, name: string): unknown {

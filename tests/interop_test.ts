@@ -245,6 +245,15 @@ for (const ser of SERIALIZERS) {
           assert.equal(x, "one");
           break;
         }
+        controlOf(echo).prefetch = 8; // items come in <batch> calls to Pyro.Daemon
+        const batched = [];
+        for await (const x of echo.generator()) batched.push(x);
+        assert.deepEqual(batched, ["one", "two", "three"]);
+        for await (const x of echo.generator()) {
+          assert.equal(x, "one");
+          break;
+        }
+        controlOf(echo).prefetch = 0;
         const t0 = performance.now();
         await echo.oneway_slow();
         assert.ok(performance.now() - t0 < 2000);
