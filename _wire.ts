@@ -23,7 +23,9 @@ export interface MessageConnectionOptions {
   idleTimeoutMs?: number;
 }
 
-const READ_BUFFER_SIZE = 64 * 1024;
+/** The read buffer starts small (idle connections are cheap) and grows while reads fill it. */
+const READ_BUFFER_START = 4 * 1024;
+const READ_BUFFER_MAX = 256 * 1024;
 
 /** One connection's message I/O. */
 export class MessageConnection {
@@ -59,13 +61,14 @@ export class MessageConnection {
 
   async #readLoop(): Promise<void> {
     const reader = new MessageReader({ maxMessageSize: this.#options.maxMessageSize });
-    const buf = new Uint8Array(READ_BUFFER_SIZE);
+    let buf = new Uint8Array(READ_BUFFER_START);
     try {
       while (!this.#closed) {
         const n = await this.conn.read(buf);
         if (n === null) break;
         this.#lastRead = Date.now();
-        const msgs = reader.push(buf.subarray(0, n));
+        const msgs = reader.push(n === buf.length ? buf : buf.subarray(0, n));
+        if (n === buf.length && buf.length < READ_BUFFER_MAX) buf = new Uint8Array(buf.length * 4);
         for (const m of msgs) this.#options.onMessage(m);
       }
       this.close(reader.inMessage ? new TruncatedMessage() : undefined);

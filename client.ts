@@ -446,6 +446,7 @@ export class PyroProxy implements AsyncDisposable {
 
   #onClose(wire: MessageConnection, error?: unknown): void {
     if (this.#wire === wire) this.#wire = null;
+    if (this.#pending.size === 0) return; // a release with nothing waiting: no error to build
     const err = new ConnectionClosedError(
       error
         ? `receiving: connection lost: ${(error as Error).message ?? error}`
