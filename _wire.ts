@@ -84,10 +84,14 @@ export class MessageConnection {
    * @param bytes One encoded message.
    * @returns Resolves when the bytes were handed to the transport.
    */
-  send(bytes: Uint8Array): Promise<void> {
+  send(bytes: Uint8Array | readonly Uint8Array[]): Promise<void> {
     if (this.#closed) return Promise.reject(new ClosedConnection());
-    this.#queue.push(bytes);
-    this.#queued += bytes.length;
+    if (bytes instanceof Uint8Array) {
+      this.#queue.push(bytes);
+      this.#queued += bytes.length;
+    } else {
+      for (const b of bytes) this.#queue.push(b), this.#queued += b.length;
+    }
     if (!this.#writing) this.#writing = this.#writeLoop();
     return this.#writing;
   }
@@ -97,18 +101,19 @@ export class MessageConnection {
     await Promise.resolve();
     try {
       while (this.#queue.length && !this.#closed) {
-        let data: Uint8Array;
-        if (this.#queue.length === 1) {
-          data = this.#queue[0];
-        } else {
-          data = new Uint8Array(this.#queued);
-          let o = 0;
-          for (const q of this.#queue) data.set(q, o), o += q.length;
-        }
+        const queue = this.#queue;
         this.#queue = [];
         this.#queued = 0;
-        let off = 0;
-        while (off < data.length) off += await this.conn.write(off ? data.subarray(off) : data);
+        // Small parts go out together in one write; a large part is written
+        // as it is rather than copied into a bigger buffer.
+        let start = 0;
+        for (let i = 0; i <= queue.length; i++) {
+          const large = i < queue.length && queue[i].length > LARGE_PART;
+          if (i < queue.length && !large) continue;
+          if (i > start) await this.#writeAll(concat(queue, start, i));
+          if (large) await this.#writeAll(queue[i]);
+          start = i + 1;
+        }
       }
     } catch (e) {
       this.close(e);
@@ -116,6 +121,11 @@ export class MessageConnection {
     } finally {
       this.#writing = null;
     }
+  }
+
+  async #writeAll(data: Uint8Array): Promise<void> {
+    let off = 0;
+    while (off < data.length) off += await this.conn.write(off ? data.subarray(off) : data);
   }
 
   /**
@@ -132,6 +142,18 @@ export class MessageConnection {
     } catch { /* already closed */ }
     this.#options.onClose(error);
   }
+}
+
+const LARGE_PART = 64 * 1024;
+
+function concat(parts: Uint8Array[], from: number, to: number): Uint8Array {
+  if (to - from === 1) return parts[from];
+  let n = 0;
+  for (let i = from; i < to; i++) n += parts[i].length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (let i = from; i < to; i++) out.set(parts[i], o), o += parts[i].length;
+  return out;
 }
 
 /** The stream ended in the middle of a message. */

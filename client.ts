@@ -27,7 +27,7 @@ import {
   TimeoutError,
 } from "./errors.ts";
 import { Flags, MessageType, PING_SERIALIZER_ID } from "./protocol/constants.ts";
-import { encodeMessage, type Message } from "./protocol/message.ts";
+import { type encodeMessage, encodeMessageParts, type Message } from "./protocol/message.ts";
 import {
   type ClassRegistry,
   DEFAULT_REGISTRY,
@@ -466,7 +466,7 @@ export class PyroProxy implements AsyncDisposable {
     timeout: number,
     expectReply = true,
   ): Promise<Message> {
-    const bytes = encodeMessage(msg, {
+    const bytes = encodeMessageParts(msg, {
       compress: this.config.COMPRESSION,
       maxMessageSize: this.config.MAX_MESSAGE_SIZE,
     });

@@ -34,7 +34,7 @@ import { makeConfig, type PyroConfig } from "./config.ts";
 import { DaemonError, ProtocolError, PyroError, SerializeError } from "./errors.ts";
 import { behaviorOf, type ExposedMembers, exposedMembers, isPrivateName } from "./expose.ts";
 import { Flags, MessageType } from "./protocol/constants.ts";
-import { encodeMessage, type Message, randomUuidBytes } from "./protocol/message.ts";
+import { encodeMessageParts, type Message, randomUuidBytes } from "./protocol/message.ts";
 import {
   type ClassRegistry,
   DEFAULT_REGISTRY,
@@ -482,7 +482,8 @@ export class Daemon implements AsyncDisposable {
    * decoded messages with `receive`, and it calls `send` with the encoded
    * replies.
    *
-   * @param send Sends one encoded reply.
+   * @param send Sends one encoded reply, or a part of one: a reply with a
+   *   large payload comes as its header, then its payload. Write them in order.
    * @param close Closes the connection (after a protocol violation).
    * @param info The peer's address and certificate, when known.
    * @returns The session.
@@ -535,7 +536,7 @@ export class Daemon implements AsyncDisposable {
     payload: Uint8Array,
     annotations: Map<string, Uint8Array>,
   ): void {
-    send(encodeMessage(
+    const parts = encodeMessageParts(
       {
         type,
         serializerId,
@@ -546,7 +547,8 @@ export class Daemon implements AsyncDisposable {
         payload,
       },
       { compress: this.config.COMPRESSION, maxMessageSize: this.config.MAX_MESSAGE_SIZE },
-    ));
+    );
+    for (const part of parts) send(part);
   }
 
   async #receive(

@@ -147,6 +147,36 @@ function annotationEntries(
  * ```
  */
 export function encodeMessage(msg: OutgoingMessage, options: EncodeOptions = {}): Uint8Array {
+  return encode(msg, options, false) as Uint8Array;
+}
+
+/**
+ * Encodes a message as the parts to write: one array for a small message,
+ * and for a large payload (over 64 KiB) the header with the annotations
+ * followed by the payload itself, so that the payload is not copied.
+ *
+ * @param msg The message fields.
+ * @param options Compression and size limit.
+ * @returns The byte arrays to write, in order.
+ * @throws {ProtocolError} On a bad annotation id.
+ * @throws {MessageTooLargeError} When the message exceeds the maximum size.
+ */
+export function encodeMessageParts(
+  msg: OutgoingMessage,
+  options: EncodeOptions = {},
+): Uint8Array[] {
+  const r = encode(msg, options, true);
+  return Array.isArray(r) ? r : [r];
+}
+
+/** Payloads this large are written as a part of their own. */
+const SEPARATE_PAYLOAD = 64 * 1024;
+
+function encode(
+  msg: OutgoingMessage,
+  options: EncodeOptions,
+  parts: boolean,
+): Uint8Array | Uint8Array[] {
   let payload = msg.payload;
   let flags = (msg.flags ?? 0) & ~(Flags.COMPRESSED | Flags.CORR_ID);
   if (options.compress && payload.length > COMPRESSION_THRESHOLD) {
@@ -174,7 +204,8 @@ export function encodeMessage(msg: OutgoingMessage, options: EncodeOptions = {})
   const corr = msg.correlationId;
   if (corr && corr.length !== 16) throw new ProtocolError("correlation id must be 16 bytes");
   if (corr) flags |= Flags.CORR_ID;
-  const total = HEADER_SIZE + annotationsSize + payload.length;
+  const separate = parts && payload.length > SEPARATE_PAYLOAD;
+  const total = HEADER_SIZE + annotationsSize + (separate ? 0 : payload.length);
   const out = allocate(total);
   const seq = (msg.seq ?? 0) & 0xffff;
   const ann = annotationsSize;
@@ -202,6 +233,7 @@ export function encodeMessage(msg: OutgoingMessage, options: EncodeOptions = {})
     out.set(data, pos + 8);
     pos += 8 + n;
   }
+  if (separate) return [out, payload];
   out.set(payload, pos);
   return out;
 }

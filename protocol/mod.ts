@@ -42,6 +42,7 @@ export {
   decodeHeader,
   decodeMessage,
   encodeMessage,
+  encodeMessageParts,
   randomUuidBytes,
   uuidFromBytes,
   uuidToBytes,
