@@ -63,6 +63,7 @@
  */
 
 import { SecurityError, SerializeError } from "../errors.ts";
+import { callMessage } from "./_call_message.ts";
 import { JsonWriter, quote } from "./_json_encode.ts";
 import { parseJson } from "./_json_parse.ts";
 import { bytesFromDict, type ClassRegistry, DEFAULT_REGISTRY, isPlainObject } from "./registry.ts";
@@ -304,17 +305,7 @@ export function createJsonSerializer(options: SerializerOptions = {}): Serialize
       if (!isPlainObject(call)) {
         throw new SerializeError("Cannot decode json call: payload is not a call dict");
       }
-      const { object: objectId, method, params: args, kwargs } = call;
-      if (typeof objectId !== "string" || typeof method !== "string") {
-        throw new SerializeError("Cannot decode json call: object id and method must be strings");
-      }
-      if (!Array.isArray(args)) {
-        throw new SerializeError("Cannot decode json call: params is not an array");
-      }
-      if (kwargs !== null && !isPlainObject(kwargs)) {
-        throw new SerializeError("Cannot decode json call: kwargs is not a dict");
-      }
-      return { objectId, method, args, kwargs };
+      return callMessage("json", call.object, call.method, call.params, call.kwargs);
     },
   });
 }

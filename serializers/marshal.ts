@@ -25,7 +25,7 @@
  *
  * @example Round-trip a call
  * ```ts
- * import { createMarshalSerializer } from "@tyro/tyro/serializers";
+import { createMarshalSerializer } from "@tyro/tyro/serializers";
  * import assert from "node:assert/strict";
  *
  * const ser = createMarshalSerializer();
@@ -38,10 +38,11 @@
  * @module
  */
 
+import { callFromSequence } from "./_call_message.ts";
 import { SerializeError } from "../errors.ts";
 import { decodeMarshal } from "./_marshal_decode.ts";
 import { MarshalWriter } from "./_marshal_encode.ts";
-import { DEFAULT_REGISTRY, isPlainObject } from "./registry.ts";
+import { DEFAULT_REGISTRY } from "./registry.ts";
 import {
   type CallMessage,
   DEFAULT_MAX_DEPTH,
@@ -142,30 +143,7 @@ export function createMarshalSerializer(options: SerializerOptions = {}): Serial
       });
     },
     loadsCall(data: Uint8Array): CallMessage {
-      const v = read(data);
-      if (!Array.isArray(v) || v.length !== 4) {
-        throw new SerializeError("Cannot decode marshal call: the payload is not a 4-item tuple");
-      }
-      const [objectId, method, args, kwargs] = v;
-      if (typeof objectId !== "string" || typeof method !== "string") {
-        throw new SerializeError(
-          "Cannot decode marshal call: the object id and method must be strings",
-        );
-      }
-      if (!Array.isArray(args)) {
-        throw new SerializeError("Cannot decode marshal call: the arguments are not a sequence");
-      }
-      if (kwargs !== null && !isPlainObject(kwargs)) {
-        throw new SerializeError(
-          "Cannot decode marshal call: the keyword arguments are not a dict with string keys",
-        );
-      }
-      return {
-        objectId,
-        method,
-        args: Object.isFrozen(args) ? [...args] : args,
-        kwargs,
-      };
+      return callFromSequence("marshal", read(data));
     },
   });
 }

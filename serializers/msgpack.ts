@@ -50,7 +50,7 @@
  *
  * @example Round-trip a call
  * ```ts
- * import { createMsgpackSerializer } from "@tyro/tyro/serializers";
+import { createMsgpackSerializer } from "@tyro/tyro/serializers";
  * import assert from "node:assert/strict";
  *
  * const ser = createMsgpackSerializer();
@@ -63,10 +63,11 @@
  * @module
  */
 
+import { callFromSequence } from "./_call_message.ts";
 import { SerializeError } from "../errors.ts";
 import { MsgpackReader } from "./_msgpack_decode.ts";
 import { encodeMsgpack } from "./_msgpack_encode.ts";
-import { DEFAULT_REGISTRY, isPlainObject } from "./registry.ts";
+import { DEFAULT_REGISTRY } from "./registry.ts";
 import {
   type CallMessage,
   DEFAULT_MAX_DEPTH,
@@ -154,24 +155,7 @@ export function createMsgpackSerializer(
       const r = new MsgpackReader(data, readOptions);
       r.depth = -1; // the call's own array does not count against maxDepth
       const call = r.decodeAll();
-      if (!Array.isArray(call) || call.length !== 4) {
-        throw new SerializeError("Cannot decode msgpack call: payload is not a 4-item array");
-      }
-      const [objectId, method, args, kwargs] = call;
-      if (typeof objectId !== "string" || typeof method !== "string") {
-        throw new SerializeError(
-          "Cannot decode msgpack call: object id and method must be strings",
-        );
-      }
-      if (!Array.isArray(args)) {
-        throw new SerializeError("Cannot decode msgpack call: arguments are not an array");
-      }
-      if (kwargs !== null && !isPlainObject(kwargs)) {
-        throw new SerializeError(
-          "Cannot decode msgpack call: keyword arguments are not a dict with string keys",
-        );
-      }
-      return { objectId, method, args, kwargs };
+      return callFromSequence("msgpack", call);
     },
   });
 }

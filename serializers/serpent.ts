@@ -18,7 +18,7 @@
  *
  * @example Round trip
  * ```ts
- * import { createSerpentSerializer } from "@tyro/tyro/serializers";
+import { createSerpentSerializer } from "@tyro/tyro/serializers";
  * import assert from "node:assert/strict";
  *
  * const ser = createSerpentSerializer();
@@ -33,6 +33,7 @@
  * @module
  */
 
+import { callFromSequence } from "./_call_message.ts";
 import { SecurityError, SerializeError } from "../errors.ts";
 import { base64Encode, type ClassRegistry, DEFAULT_REGISTRY, isPlainObject } from "./registry.ts";
 import {
@@ -575,29 +576,7 @@ export function createSerpentSerializer(options: SerializerOptions = {}): Serial
       });
     },
     loadsCall(data: Uint8Array): CallMessage {
-      const call = parse(data, registry, maxDepth);
-      if (!Array.isArray(call) || call.length !== 4) {
-        throw new SerializeError("Cannot decode serpent call: not a 4-tuple");
-      }
-      const [objectId, method, args, kwargs] = call;
-      if (typeof objectId !== "string") {
-        throw new SerializeError("Cannot decode serpent call: the object id is not a str");
-      }
-      if (typeof method !== "string") {
-        throw new SerializeError("Cannot decode serpent call: the method name is not a str");
-      }
-      if (!Array.isArray(args)) {
-        throw new SerializeError("Cannot decode serpent call: args is not a tuple or list");
-      }
-      if (kwargs !== null && !isPlainObject(kwargs)) {
-        throw new SerializeError("Cannot decode serpent call: kwargs is not a dict with str keys");
-      }
-      return {
-        objectId,
-        method,
-        args: Object.isFrozen(args) ? args.slice() : args,
-        kwargs: kwargs as Record<string, unknown> | null,
-      };
+      return callFromSequence("serpent", parse(data, registry, maxDepth));
     },
   });
 }
