@@ -1,12 +1,11 @@
+import {
+  frameRecords as frame,
+  unframeRecords as unframe,
+  vectorPayload as payloadOf,
+} from "../tests/_vectors.ts";
 import assert from "node:assert/strict";
 import { createJsonSerializer } from "./json.ts";
-import {
-  base64Decode,
-  type ClassRegistry,
-  DEFAULT_REGISTRY,
-  type ProxyState,
-  TO_PYRO_DICT,
-} from "./registry.ts";
+import { type ClassRegistry, DEFAULT_REGISTRY, type ProxyState, TO_PYRO_DICT } from "./registry.ts";
 import { Complex, FrozenSet, PyFloat, tuple } from "./types.ts";
 import { SecurityError, SerializeError } from "../errors.ts";
 import {
@@ -14,7 +13,6 @@ import {
   fromTagged,
   manifest,
   pyDiff,
-  vectorBytes,
   type VectorMessage,
 } from "../tests/_vectors.ts";
 import { peerAvailable, runPython } from "../tests/_peer.ts";
@@ -51,13 +49,6 @@ const vectors: VectorMessage[] = manifest().messages.filter((m) =>
   m.serializer === "json" && m.serialized_payload
 );
 
-function payloadOf(m: VectorMessage): Uint8Array {
-  if (m.compressed) return base64Decode(m.payload_uncompressed!.$bytes);
-  const b = vectorBytes(m.file);
-  const start = 40 + m.annotations_size;
-  return b.subarray(start, start + m.data_size);
-}
-
 const RAW = { classes: false, bytesDicts: false, msgpackExt: false } as const;
 
 /**
@@ -72,31 +63,6 @@ function dropNoneTraceback(v: unknown): unknown {
   for (const [k, x] of Object.entries(v)) {
     if (k === "_pyroTraceback" && x === null) continue;
     out[k] = dropNoneTraceback(x);
-  }
-  return out;
-}
-
-/** Length-prefixed records for a Python process. */
-function frame(records: Uint8Array[]): Uint8Array {
-  const total = records.reduce((n, r) => n + 4 + r.length, 0);
-  const out = new Uint8Array(total);
-  const dv = new DataView(out.buffer);
-  let p = 0;
-  for (const r of records) {
-    dv.setUint32(p, r.length);
-    out.set(r, p + 4);
-    p += 4 + r.length;
-  }
-  return out;
-}
-
-function unframe(data: Uint8Array): Uint8Array[] {
-  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const out: Uint8Array[] = [];
-  for (let p = 0; p < data.length;) {
-    const n = dv.getUint32(p);
-    out.push(data.subarray(p + 4, p + 4 + n));
-    p += 4 + n;
   }
   return out;
 }

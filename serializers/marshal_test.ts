@@ -1,14 +1,12 @@
+import {
+  frameRecords as frame,
+  unframeRecords as unframe,
+  vectorPayload as payloadOf,
+} from "../tests/_vectors.ts";
 import assert from "node:assert/strict";
-import { inflateSync } from "node:zlib";
 import { SecurityError, SerializeError } from "../errors.ts";
 import { peerAvailable, runPython } from "../tests/_peer.ts";
-import {
-  assertPyEqual,
-  fromTagged,
-  manifest,
-  vectorBytes,
-  type VectorMessage,
-} from "../tests/_vectors.ts";
+import { assertPyEqual, fromTagged, manifest, type VectorMessage } from "../tests/_vectors.ts";
 import { createMarshalSerializer } from "./marshal.ts";
 import { ClassRegistry } from "./registry.ts";
 import { Complex, FrozenSet, PyFloat, tuple } from "./types.ts";
@@ -27,42 +25,7 @@ const VECTORS: VectorMessage[] = manifest().messages.filter((m) =>
   m.serializer === "marshal" && m.serialized_payload
 );
 
-function payloadOf(msg: VectorMessage): Uint8Array {
-  const bytes = vectorBytes(msg.file);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const flags = dv.getUint16(8);
-  const size = dv.getUint32(12);
-  const ann = dv.getUint32(16);
-  const payload = bytes.subarray(40 + ann, 40 + ann + size);
-  return flags & 2 ? new Uint8Array(inflateSync(payload)) : payload;
-}
-
 const PAYLOADS = VECTORS.map(payloadOf);
-
-/** Frames a list of byte strings as [u32 big-endian length][bytes]... */
-function frame(items: Uint8Array[]): Uint8Array {
-  const total = items.reduce((n, b) => n + 4 + b.length, 0);
-  const out = new Uint8Array(total);
-  const dv = new DataView(out.buffer);
-  let p = 0;
-  for (const b of items) {
-    dv.setUint32(p, b.length);
-    out.set(b, p + 4);
-    p += 4 + b.length;
-  }
-  return out;
-}
-
-function unframe(data: Uint8Array): Uint8Array[] {
-  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const out: Uint8Array[] = [];
-  for (let p = 0; p < data.length;) {
-    const n = dv.getUint32(p);
-    out.push(data.slice(p + 4, p + 4 + n));
-    p += 4 + n;
-  }
-  return out;
-}
 
 /** Python: a `tag(value)` function writing the vectors' tagged JSON. */
 const PY_TAGGER = `

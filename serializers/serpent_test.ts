@@ -1,5 +1,5 @@
+import { vectorPayload as payloadOf } from "../tests/_vectors.ts";
 import assert from "node:assert/strict";
-import { inflateSync } from "node:zlib";
 import { SecurityError, SerializeError } from "../errors.ts";
 import { assertPyEqual, fromTagged, manifest, vectorBytes } from "../tests/_vectors.ts";
 import type { VectorMessage, VectorSerpentText } from "../tests/_vectors.ts";
@@ -71,18 +71,6 @@ function text(b: Uint8Array): string {
 
 function loadsText(s: string): unknown {
   return ser.loads(enc.encode(s));
-}
-
-/** The payload of a whole wire message, inflated when compressed. */
-function payloadOf(msg: VectorMessage): Uint8Array {
-  const raw = vectorBytes(msg.file);
-  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const flags = dv.getUint16(0x08);
-  const dataSize = dv.getUint32(0x0c);
-  const annSize = dv.getUint32(0x10);
-  assert.equal(raw.length, 40 + annSize + dataSize, msg.file);
-  const body = raw.subarray(40 + annSize);
-  return flags & 0x02 ? new Uint8Array(inflateSync(body)) : body;
 }
 
 const serpentMessages = (): VectorMessage[] =>

@@ -269,3 +269,37 @@ export function assertPyEqual(actual: unknown, expected: unknown, message = ""):
   const d = pyDiff(actual, expected);
   if (d) throw new Error(`${message ? message + ": " : ""}values differ at ${d}`);
 }
+
+/** The payload of a vector message, inflated when it was sent compressed. */
+export function vectorPayload(m: VectorMessage): Uint8Array {
+  if (m.compressed) return base64Decode(m.payload_uncompressed!.$bytes);
+  const b = vectorBytes(m.file);
+  const start = 40 + m.annotations_size;
+  return b.subarray(start, start + m.data_size);
+}
+
+/** Frames byte strings as `[u32 big-endian length][bytes]...` for a Python process. */
+export function frameRecords(records: readonly Uint8Array[]): Uint8Array {
+  const total = records.reduce((n, r) => n + 4 + r.length, 0);
+  const out = new Uint8Array(total);
+  const dv = new DataView(out.buffer);
+  let p = 0;
+  for (const r of records) {
+    dv.setUint32(p, r.length);
+    out.set(r, p + 4);
+    p += 4 + r.length;
+  }
+  return out;
+}
+
+/** Splits what {@linkcode frameRecords} framed (copies, safe to keep). */
+export function unframeRecords(data: Uint8Array): Uint8Array[] {
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const out: Uint8Array[] = [];
+  for (let p = 0; p < data.length;) {
+    const n = dv.getUint32(p);
+    out.push(data.slice(p + 4, p + 4 + n));
+    p += 4 + n;
+  }
+  return out;
+}
