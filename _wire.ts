@@ -38,9 +38,13 @@ export class MessageConnection {
   #lastRead = Date.now();
   #idleTimer: ReturnType<typeof setInterval> | undefined;
 
+  readonly #reader: MessageReader;
+  #messageStart = 0;
+
   constructor(conn: Connection, options: MessageConnectionOptions) {
     this.conn = conn;
     this.#options = options;
+    this.#reader = new MessageReader({ maxMessageSize: options.maxMessageSize });
   }
 
   /** True once closed. */
@@ -53,14 +57,22 @@ export class MessageConnection {
     const idle = this.#options.idleTimeoutMs ?? 0;
     if (idle > 0) {
       this.#idleTimer = setInterval(() => {
-        if (Date.now() - this.#lastRead > idle) this.close(new IdleTimeout(idle));
+        const now = Date.now();
+        if (now - this.#lastRead > idle) return this.close(new IdleTimeout(idle));
+        // A message that trickles in (a byte now and then, never idle for long) must still
+        // arrive at a minimal rate once it has taken longer than the timeout.
+        const started = this.#messageStart;
+        if (started && now - started > idle) {
+          const rate = this.#reader.buffered / ((now - started) / 1000);
+          if (rate < MIN_MESSAGE_RATE) this.close(new SlowMessage(rate));
+        }
       }, Math.max(50, Math.min(idle / 2, 1000)));
     }
     return this.#readLoop();
   }
 
   async #readLoop(): Promise<void> {
-    const reader = new MessageReader({ maxMessageSize: this.#options.maxMessageSize });
+    const reader = this.#reader;
     let buf = new Uint8Array(READ_BUFFER_START);
     try {
       while (!this.#closed) {
@@ -68,6 +80,8 @@ export class MessageConnection {
         if (n === null) break;
         this.#lastRead = Date.now();
         const msgs = reader.push(n === buf.length ? buf : buf.subarray(0, n));
+        if (!reader.inMessage) this.#messageStart = 0;
+        else if (msgs.length || !this.#messageStart) this.#messageStart = this.#lastRead;
         if (n === buf.length && buf.length < READ_BUFFER_MAX) buf = new Uint8Array(buf.length * 4);
         for (const m of msgs) this.#options.onMessage(m);
       }
@@ -146,6 +160,9 @@ export class MessageConnection {
 
 const LARGE_PART = 64 * 1024;
 
+/** Bytes per second a message must arrive at once it takes longer than the idle timeout. */
+const MIN_MESSAGE_RATE = 1024;
+
 function concat(parts: Uint8Array[], from: number, to: number): Uint8Array {
   if (to - from === 1) return parts[from];
   let n = 0;
@@ -161,6 +178,14 @@ export class TruncatedMessage extends Error {
   constructor() {
     super("connection closed in the middle of a message");
     this.name = "TruncatedMessage";
+  }
+}
+
+/** A message trickled in too slowly. */
+export class SlowMessage extends Error {
+  constructor(rate: number) {
+    super(`message arriving too slowly (${Math.round(rate)} bytes/s)`);
+    this.name = "SlowMessage";
   }
 }
 

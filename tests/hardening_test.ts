@@ -168,6 +168,24 @@ Deno.test("COMMTIMEOUT closes connections that trickle or idle; 1,000 idle conne
   const t0 = Date.now();
   await closed;
   assert.ok(Date.now() - t0 < 3000, "the trickling connection was closed by COMMTIMEOUT");
+  // a byte every 100 ms is never idle for 300 ms, but far too slow for a message
+  const slow = await rawConn(port);
+  const msg = connectMsg();
+  const slowClosed = readUntilClosed(slow, 6000);
+  const t1 = Date.now();
+  let sent = 0;
+  for (; sent < msg.length && Date.now() - t1 < 5000; sent++) {
+    try {
+      await slow.write(msg.subarray(sent, sent + 1));
+    } catch {
+      break; // closed by the daemon
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await slowClosed;
+  assert.ok(sent < msg.length, "the trickling message was cut off before it was complete");
+  assert.ok(Date.now() - t1 < 3000, "within a few COMMTIMEOUT periods");
+  assert.ok(logger.lines.some((l) => /arriving too slowly/.test(l)), logger.lines.join("\n"));
   await daemon.close();
   await serving;
 
