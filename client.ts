@@ -39,8 +39,11 @@ import type { Serializer } from "./serializers/types.ts";
 import type { Connection } from "./transport/types.ts";
 import { PyroUri } from "./uri.ts";
 import { remoteStream } from "./_remote_stream.ts";
+import { SerializedBlob } from "./blob.ts";
+import { tuple } from "./serializers/types.ts";
 
 export { batch } from "./_batch.ts";
+export { SerializedBlob } from "./blob.ts";
 export type { Batch, BatchControl } from "./_batch.ts";
 
 /** A method of a remote object: its result arrives as a Promise. */
@@ -568,17 +571,44 @@ export class PyroProxy implements AsyncDisposable {
     const seq = this.#nextSeq();
     const oneway = (flags & Flags.ONEWAY) !== 0;
     const timeout = options.timeout ?? this.timeout;
-    const payload = this.serializer.dumpsCall(objectId, method, args, kwargs);
+    let payload: Uint8Array;
+    let serializerId = this.serializer.id;
+    let annotations = this.annotations;
+    if (args.length > 0 && args[0] instanceof SerializedBlob) {
+      // Pyro5's blob call: the payload stays as it is, the target goes in a BLBI annotation
+      const blob = args[0];
+      if (args.length > 1 || (kwargs && Object.keys(kwargs).length > 0)) {
+        throw new SerializeError("if SerializedBlob is used, it must be the only argument");
+      }
+      flags |= Flags.KEEPSERIALIZED;
+      annotations = new Map(this.annotations);
+      annotations.set("BLBI", serializerFor("marshal").dumps(tuple(blob.info, objectId, method)));
+      const inner = blob.serialized;
+      if (inner) {
+        payload = inner.payload;
+        serializerId = inner.serializerId;
+      } else {
+        const data = blob.deserialized();
+        payload = this.serializer.dumpsCall(
+          objectId,
+          method,
+          Array.isArray(data) ? data : [data],
+          kwargs,
+        );
+      }
+    } else {
+      payload = this.serializer.dumpsCall(objectId, method, args, kwargs);
+    }
     const reply = await this.#request(
       wire,
       seq,
       {
         type: MessageType.INVOKE,
-        serializerId: this.serializer.id,
+        serializerId,
         flags,
         seq,
         correlationId: this.correlationId,
-        annotations: this.annotations,
+        annotations,
         payload,
       },
       options.signal,

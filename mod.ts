@@ -47,6 +47,7 @@ export {
 } from "./errors.ts";
 export type { RemoteErrorInfo } from "./errors.ts";
 export { DEFAULT_NS_PORT, parseUri, PyroUri } from "./uri.ts";
+export { SerializedBlob } from "./blob.ts";
 export type { UriProtocol, UriState } from "./uri.ts";
 export { configFromEnv, DEFAULT_CONFIG, makeConfig } from "./config.ts";
 export type { PyroConfig } from "./config.ts";

@@ -43,7 +43,8 @@ import {
   TO_PYRO_DICT,
 } from "./serializers/registry.ts";
 import { serializerFor } from "./serializers/mod.ts";
-import type { Serializer } from "./serializers/types.ts";
+import type { CallMessage, Serializer } from "./serializers/types.ts";
+import { SerializedBlob } from "./blob.ts";
 import { listenSocket, locationOf, type SocketAddress } from "./transport/socket.ts";
 import { listenTlsFromConfig } from "./transport/tls.ts";
 import type { Connection, Listener } from "./transport/types.ts";
@@ -699,9 +700,11 @@ export class Daemon implements AsyncDisposable {
         ann,
       );
     };
-    let call;
+    let call: CallMessage;
     try {
-      call = serializer.loadsCall(msg.payload);
+      call = msg.flags & Flags.KEEPSERIALIZED
+        ? blobCall(msg, serializer.id)
+        : serializer.loadsCall(msg.payload);
     } catch (e) {
       sendError(
         e instanceof SerializeError ? e : new SerializeError(String((e as Error).message ?? e)),
@@ -915,6 +918,30 @@ export class Daemon implements AsyncDisposable {
 }
 
 const PONG = new TextEncoder().encode("pong");
+
+/**
+ * A blob call (flag KEEPSERIALIZED): the target is in the `BLBI` annotation,
+ * `marshal((info, objectId, method))`, and the payload stays serialized; the
+ * method gets it as its only argument, a SerializedBlob.
+ */
+function blobCall(msg: Message, serializerId: number): CallMessage {
+  const blbi = msg.annotations.get("BLBI");
+  if (!blbi) throw new SerializeError("Cannot decode blob call: the BLBI annotation is missing");
+  const info = serializerFor("marshal").loads(blbi);
+  if (!Array.isArray(info) || info.length !== 3) {
+    throw new SerializeError("Cannot decode blob call: BLBI is not (info, objectId, method)");
+  }
+  const [blobInfo, objectId, method] = info;
+  if (typeof objectId !== "string" || typeof method !== "string") {
+    throw new SerializeError("Cannot decode blob call: the object id and method must be strings");
+  }
+  return {
+    objectId,
+    method,
+    args: [SerializedBlob.fromPayload(blobInfo, msg.payload, serializerId)],
+    kwargs: {},
+  };
+}
 
 /** Which daemon each registered object belongs to, for autoproxy in any serializer. */
 const REGISTERED = new WeakMap<object, Daemon>();
