@@ -32,6 +32,7 @@ export class MessageConnection {
   readonly conn: Connection;
   readonly #options: MessageConnectionOptions;
   #queue: Uint8Array[] = [];
+  #coalesce = new Uint8Array(0);
   #queued = 0;
   #writing: Promise<void> | null = null;
   #closed = false;
@@ -124,7 +125,7 @@ export class MessageConnection {
         for (let i = 0; i <= queue.length; i++) {
           const large = i < queue.length && queue[i].length > LARGE_PART;
           if (i < queue.length && !large) continue;
-          if (i > start) await this.#writeAll(concat(queue, start, i));
+          if (i > start) await this.#writeAll(this.#concat(queue, start, i));
           if (large) await this.#writeAll(queue[i]);
           start = i + 1;
         }
@@ -135,6 +136,27 @@ export class MessageConnection {
     } finally {
       this.#writing = null;
     }
+  }
+
+  /** Joins small parts into one write, in a buffer reused once that write has finished. */
+  #concat(parts: Uint8Array[], from: number, to: number): Uint8Array {
+    if (to - from === 1) return parts[from];
+    let n = 0;
+    for (let i = from; i < to; i++) n += parts[i].length;
+    let out: Uint8Array;
+    if (n <= MAX_COALESCE_BUFFER) {
+      if (this.#coalesce.length < n) {
+        this.#coalesce = new Uint8Array(
+          Math.min(MAX_COALESCE_BUFFER, Math.max(n, this.#coalesce.length * 2, 4096)),
+        );
+      }
+      out = this.#coalesce.subarray(0, n);
+    } else {
+      out = new Uint8Array(n);
+    }
+    let o = 0;
+    for (let i = from; i < to; i++) out.set(parts[i], o), o += parts[i].length;
+    return out;
   }
 
   async #writeAll(data: Uint8Array): Promise<void> {
@@ -159,19 +181,10 @@ export class MessageConnection {
 }
 
 const LARGE_PART = 64 * 1024;
+const MAX_COALESCE_BUFFER = 256 * 1024;
 
 /** Bytes per second a message must arrive at once it takes longer than the idle timeout. */
 const MIN_MESSAGE_RATE = 1024;
-
-function concat(parts: Uint8Array[], from: number, to: number): Uint8Array {
-  if (to - from === 1) return parts[from];
-  let n = 0;
-  for (let i = from; i < to; i++) n += parts[i].length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (let i = from; i < to; i++) out.set(parts[i], o), o += parts[i].length;
-  return out;
-}
 
 /** The stream ended in the middle of a message. */
 export class TruncatedMessage extends Error {

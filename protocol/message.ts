@@ -246,6 +246,20 @@ let slab = new Uint8Array(0);
 let slabPos = 0;
 
 /**
+ * Copies bytes out of a buffer that will be reused (a transport's read
+ * buffer): small copies are cut from a slab that is never written again.
+ *
+ * @param bytes The bytes to keep.
+ * @returns A copy.
+ * @internal
+ */
+export function copyOut(bytes: Uint8Array): Uint8Array {
+  const out = allocate(bytes.length);
+  out.set(bytes);
+  return out;
+}
+
+/**
  * Hands out memory for an encoded message: small messages are cut from a
  * shared slab (a new Uint8Array is zero-filled, which costs more than
  * encoding a small call); a slab region is never handed out twice.
@@ -287,7 +301,7 @@ export function decodeHeader(bytes: Uint8Array, options: DecodeOptions = {}): Me
   let correlationId: Uint8Array | null = null;
   for (let i = 20; i < 36; i++) {
     if (bytes[i] !== 0) {
-      correlationId = bytes.slice(20, 36);
+      correlationId = copyOut(bytes.subarray(20, 36));
       break;
     }
   }
@@ -457,8 +471,8 @@ export function uuidToBytes(uuid: string): Uint8Array {
   return out;
 }
 
-const UUID_POOL = new Uint8Array(4096);
-let uuidPoolPos = UUID_POOL.length;
+let uuidPool = new Uint8Array(0);
+let uuidPoolPos = 0;
 
 /**
  * Makes a random (version 4) uuid as 16 bytes.
@@ -467,11 +481,13 @@ let uuidPoolPos = UUID_POOL.length;
  */
 export function randomUuidBytes(): Uint8Array {
   // one getRandomValues per 256 uuids: it costs a few µs a call on Node.js
-  if (uuidPoolPos === UUID_POOL.length) {
-    crypto.getRandomValues(UUID_POOL);
+  // views into a random pool that is never refilled: no allocation per uuid,
+  // and a uuid someone keeps is never overwritten
+  if (uuidPoolPos === uuidPool.length) {
+    uuidPool = crypto.getRandomValues(new Uint8Array(4096));
     uuidPoolPos = 0;
   }
-  const b = UUID_POOL.slice(uuidPoolPos, uuidPoolPos += 16);
+  const b = uuidPool.subarray(uuidPoolPos, uuidPoolPos += 16);
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;
   return b;

@@ -11,6 +11,7 @@ import { ProtocolError } from "../errors.ts";
 import { DEFAULT_MAX_MESSAGE_SIZE, HEADER_SIZE } from "./constants.ts";
 import {
   checkPrefix,
+  copyOut,
   decodeBody,
   decodeHeader,
   type DecodeOptions,
@@ -92,7 +93,9 @@ export class MessageReader {
           const bodySize = header.annotationsSize + header.dataSize;
           const start = pos + HEADER_SIZE;
           if (n - start >= bodySize) {
-            out.push(decodeBody(header, chunk.slice(start, start + bodySize), this.#options));
+            out.push(
+              decodeBody(header, copyOut(chunk.subarray(start, start + bodySize)), this.#options),
+            );
             pos = start + bodySize;
             continue;
           }
