@@ -829,10 +829,11 @@ export class Daemon implements AsyncDisposable {
     args: unknown,
     kwargs: unknown,
   ): unknown {
-    if (isPrivateName(method)) {
-      throw attributeError(`attempt to access private attribute '${method}'`);
-    }
+    // exposed sets never hold private names: only a miss needs the private-name check
     if (!reg.members.methods.has(method)) {
+      if (isPrivateName(method)) {
+        throw attributeError(`attempt to access private attribute '${method}'`);
+      }
       const name = (target as { constructor?: { name?: string } })?.constructor?.name ?? "object";
       const exists = target !== null && typeof target === "object" && method in (target as object);
       throw attributeError(

@@ -291,9 +291,9 @@ export function decodeHeader(bytes: Uint8Array, options: DecodeOptions = {}): Me
     );
   }
   checkPrefix(bytes, bytes.length);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, HEADER_SIZE);
-  const dataSize = dv.getUint32(12);
-  const annotationsSize = dv.getUint32(16);
+  const dataSize = ((bytes[12] << 24) >>> 0) + (bytes[13] << 16) + (bytes[14] << 8) + bytes[15];
+  const annotationsSize = ((bytes[16] << 24) >>> 0) + (bytes[17] << 16) + (bytes[18] << 8) +
+    bytes[19];
   const max = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
   if (dataSize + annotationsSize > max) {
     throw new MessageTooLargeError(`message too large (${dataSize + annotationsSize}, max=${max})`);
@@ -308,8 +308,8 @@ export function decodeHeader(bytes: Uint8Array, options: DecodeOptions = {}): Me
   return {
     type: bytes[6],
     serializerId: bytes[7],
-    flags: dv.getUint16(8),
-    seq: dv.getUint16(10),
+    flags: (bytes[8] << 8) | bytes[9],
+    seq: (bytes[10] << 8) | bytes[11],
     dataSize,
     annotationsSize,
     correlationId,
