@@ -23,8 +23,12 @@ export const ANALYSIS: string = `
   body straight into place (\`bodyTarget\`) is not applied.
 - No \`ConnectionClosedError\` when a connection closes with nothing pending; no
   \`Object.defineProperty\` on each call's promise (a plain symbol assignment, 20× cheaper).
-- Still open: the per-message allocations on decode (annotations \`Map\`, correlation id and
-  body \`slice\`), serializers that return byte parts, the serpent base64 shortcut.
+- Fewer allocations per message: uuids, correlation ids and small message bodies are cut from
+  slabs that are never written again (no ArrayBuffer per copy), one reused coalescing buffer per
+  connection, no DataView per header. In one process over the memory transport: one call at a time
+  115k → 153k calls/s, 64 pipelined 207k → 378k calls/s (the analysis below measured 117k).
+- Still open: serializers that return byte parts, reading large bodies in place, the serpent
+  base64 shortcut.
 
 ### How to read these figures
 
