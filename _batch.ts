@@ -10,6 +10,22 @@ import { PyroError } from "./errors.ts";
 import { Flags } from "./protocol/constants.ts";
 import { ExceptionWrapper } from "./serializers/registry.ts";
 
+interface Recorded {
+  method: string;
+  args: unknown[];
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  promise: Promise<unknown>;
+}
+
+const noop = () => {};
+
+/** Rejects a recorded call; a result nobody awaits must not be an unhandled rejection. */
+function fail(c: Recorded, e: unknown): void {
+  c.promise.catch(noop);
+  c.reject(e);
+}
+
 /** A batch of recorded calls; see {@linkcode batch}. */
 export type Batch<T> =
   & {
@@ -54,12 +70,8 @@ export function batch<T = unknown>(
 ): unknown extends T ? Record<string, (...args: unknown[]) => Promise<unknown>> & BatchControl
   : Batch<T> {
   const proxy = controlOf(remote);
-  const calls: {
-    method: string;
-    args: unknown[];
-    resolve: (v: unknown) => void;
-    reject: (e: unknown) => void;
-  }[] = [];
+  const calls: Recorded[] = [];
+  const recorders = new Map<string, (...args: unknown[]) => Promise<unknown>>();
   const control: BatchControl = {
     async $send(options = {}) {
       const these = calls.splice(0);
@@ -70,7 +82,7 @@ export function batch<T = unknown>(
       try {
         results = await proxy.invoke("<batch>", triples, null, { ...options, flags });
       } catch (e) {
-        for (const c of these) c.reject(e);
+        for (const c of these) fail(c, e);
         throw e;
       }
       if (options.oneway) {
@@ -82,7 +94,8 @@ export function batch<T = unknown>(
       let failed: unknown = null;
       these.forEach((c, i) => {
         if (failed) {
-          return c.reject(
+          return fail(
+            c,
             new PyroError("batch call not executed: an earlier call in the batch failed", {
               cause: failed,
             }),
@@ -91,9 +104,9 @@ export function batch<T = unknown>(
         const r = list[i];
         if (r instanceof ExceptionWrapper) {
           failed = r.exception;
-          c.reject(r.exception);
+          fail(c, r.exception);
         } else if (i >= list.length) {
-          c.reject(new PyroError("batch call not executed"));
+          fail(c, new PyroError("batch call not executed"));
         } else {
           out.push(r);
           c.resolve(r);
@@ -106,13 +119,17 @@ export function batch<T = unknown>(
     get(target, key) {
       if (key === "$send") return target.$send;
       if (typeof key === "symbol" || key === "then") return undefined;
-      return (...args: unknown[]) => {
-        const p = new Promise((resolve, reject) => {
-          calls.push({ method: key, args, resolve, reject });
-        });
-        p.catch(() => {}); // a result nobody awaits must not be an unhandled rejection
-        return p;
-      };
+      let record = recorders.get(key);
+      if (!record) {
+        record = (...args: unknown[]) => {
+          let resolve!: (v: unknown) => void, reject!: (e: unknown) => void;
+          const promise = new Promise<unknown>((res, rej) => (resolve = res, reject = rej));
+          calls.push({ method: key, args, resolve, reject, promise });
+          return promise;
+        };
+        recorders.set(key, record);
+      }
+      return record;
     },
   }) as never;
 }
