@@ -34,7 +34,7 @@ import {
   type ProxyState,
   TO_PYRO_DICT,
 } from "./serializers/registry.ts";
-import { serializerFor } from "./serializers/mod.ts";
+import { SERIALIZER_IDS, serializerFor } from "./serializers/mod.ts";
 import type { Serializer } from "./serializers/types.ts";
 import type { Connection } from "./transport/types.ts";
 import { PyroUri } from "./uri.ts";
@@ -220,6 +220,7 @@ export class PyroProxy implements AsyncDisposable {
   serializer: Serializer;
   readonly #options: ProxyOptions;
   readonly #registry: ClassRegistry;
+  readonly #serializers = new Map<number, Serializer>();
   #resolved: PyroUri | null = null;
   #wire: MessageConnection | null = null;
   #binding: Promise<void> | null = null;
@@ -247,10 +248,15 @@ export class PyroProxy implements AsyncDisposable {
     this.serializer = this.#makeSerializer(options.serializer ?? this.config.SERIALIZER);
   }
 
-  #makeSerializer(name: string): Serializer {
-    return this.#options.registry
-      ? serializerFor(name, { registry: this.#registry })
-      : serializerFor(name);
+  #makeSerializer(idOrName: string | number): Serializer {
+    if (!this.#options.registry) return serializerFor(idOrName); // the shared instances
+    const id = typeof idOrName === "number" ? idOrName : SERIALIZER_IDS[idOrName];
+    let s = id === undefined ? undefined : this.#serializers.get(id);
+    if (!s) {
+      s = serializerFor(idOrName, { registry: this.#registry });
+      this.#serializers.set(s.id, s);
+    }
+    return s;
   }
 
   /**
@@ -417,19 +423,7 @@ export class PyroProxy implements AsyncDisposable {
 
   #serializerFor(msg: Message): Serializer {
     if (msg.serializerId === this.serializer.id) return this.serializer;
-    return this.#makeSerializer(
-      String(
-        msg.serializerId === 1
-          ? "serpent"
-          : msg.serializerId === 2
-          ? "marshal"
-          : msg.serializerId === 3
-          ? "json"
-          : msg.serializerId === 4
-          ? "msgpack"
-          : msg.serializerId,
-      ),
-    );
+    return this.#makeSerializer(msg.serializerId);
   }
 
   #nextSeq(): number {

@@ -106,7 +106,8 @@ export class Daemon implements AsyncDisposable {
   readonly #ids = new Map<unknown, string>();
   readonly #streams: ItemStreams;
   readonly #sessions = new Set<{ session: SessionImpl; close(): void }>();
-  readonly #inFlight = new Set<Promise<unknown>>();
+  #inFlight = 0;
+  #idle: (() => void)[] = [];
   readonly #serializers = new Map<number, Serializer>();
   #closed = false;
   #serving: Promise<void> | null = null;
@@ -474,9 +475,12 @@ export class Daemon implements AsyncDisposable {
   }
 
   #track(p: Promise<unknown>): void {
-    this.#inFlight.add(p);
-    p.finally(() => this.#inFlight.delete(p));
+    this.#inFlight++;
+    p.then(this.#untrack, this.#untrack);
   }
+  readonly #untrack = (): void => {
+    if (--this.#inFlight === 0) { for (const r of this.#idle.splice(0)) r(); }
+  };
 
   /**
    * Opens a session for a connection you move bytes for yourself: hand it
@@ -903,7 +907,7 @@ export class Daemon implements AsyncDisposable {
     this.#closed = true;
     this.#listener?.close();
     for (const r of this.#connectionSlots.splice(0)) r();
-    await Promise.allSettled([...this.#inFlight]);
+    if (this.#inFlight > 0) await new Promise<void>((r) => this.#idle.push(r));
     for (const s of [...this.#sessions]) s.close();
     this.#streams.closeAll();
     await this.#serving?.catch(() => {});
