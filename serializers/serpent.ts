@@ -455,7 +455,10 @@ function describeValue(v: unknown): string {
 // The serializer
 
 const textEncoder = new TextEncoder();
-const textDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const textDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
+// the fatal decoder is several times slower: it only runs when the lenient one made a U+FFFD,
+// which is either a real U+FFFD in the text or invalid UTF-8
+const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 function decodeText(data: Uint8Array): string {
   const n = data.length;
@@ -470,8 +473,10 @@ function decodeText(data: Uint8Array): string {
     }
     if (ascii) return String.fromCharCode.apply(null, data as unknown as number[]);
   }
+  const text = textDecoder.decode(data);
+  if (text.indexOf("\uFFFD") < 0) return text;
   try {
-    return textDecoder.decode(data);
+    return strictDecoder.decode(data);
   } catch (e) {
     throw new SerializeError("Cannot decode serpent: the data is not valid UTF-8", { cause: e });
   }
@@ -506,7 +511,18 @@ function encodeWith(enc: Encoder, write: (enc: Encoder) => void): Uint8Array {
     }
     throw e;
   }
-  return textEncoder.encode(enc.out);
+  return encodeText(enc.out);
+}
+
+/** Strings from this length on are encoded into a buffer of their length first (ASCII is the rule). */
+const LARGE_TEXT = 16 * 1024;
+
+function encodeText(text: string): Uint8Array {
+  if (text.length < LARGE_TEXT) return textEncoder.encode(text);
+  // encode() sizes its buffer for the worst case and copies; an ASCII text fits in its length
+  const out = new Uint8Array(text.length);
+  const r = textEncoder.encodeInto(text, out);
+  return r.read === text.length ? out : textEncoder.encode(text);
 }
 
 /**
