@@ -77,6 +77,19 @@ export class MessageConnection {
     let buf = new Uint8Array(READ_BUFFER_START);
     try {
       while (!this.#closed) {
+        // the rest of a large body is read in place rather than copied out of `buf`
+        const target = reader.bodyTarget(IN_PLACE_READ);
+        if (target !== null) {
+          const n = await this.conn.read(target);
+          if (n === null) break;
+          this.#lastRead = Date.now();
+          const m = reader.bodyWritten(n);
+          if (m !== null) {
+            this.#messageStart = 0;
+            this.#options.onMessage(m);
+          }
+          continue;
+        }
         const n = await this.conn.read(buf);
         if (n === null) break;
         this.#lastRead = Date.now();
@@ -181,6 +194,8 @@ export class MessageConnection {
 }
 
 const LARGE_PART = 64 * 1024;
+/** Bodies with at least this much still to come are read straight into place. */
+const IN_PLACE_READ = 64 * 1024;
 const MAX_COALESCE_BUFFER = 256 * 1024;
 
 /** Bytes per second a message must arrive at once it takes longer than the idle timeout. */

@@ -565,7 +565,7 @@ export class PyroProxy implements AsyncDisposable {
     const seq = this.#nextSeq();
     const oneway = (flags & Flags.ONEWAY) !== 0;
     const timeout = options.timeout ?? this.timeout;
-    let payload: Uint8Array;
+    let payload: Uint8Array | Uint8Array[];
     let serializerId = this.serializer.id;
     let annotations = this.annotations;
     if (args.length > 0 && args[0] instanceof SerializedBlob) {
@@ -591,7 +591,10 @@ export class PyroProxy implements AsyncDisposable {
         );
       }
     } else {
-      payload = this.serializer.dumpsCall(objectId, method, args, kwargs);
+      const ser = this.serializer;
+      payload = ser.dumpsCallParts
+        ? ser.dumpsCallParts(objectId, method, args, kwargs)
+        : ser.dumpsCall(objectId, method, args, kwargs);
     }
     const reply = await this.#request(
       wire,

@@ -538,7 +538,7 @@ export class Daemon implements AsyncDisposable {
     flags: number,
     seq: number,
     corr: Uint8Array | null,
-    payload: Uint8Array,
+    payload: Uint8Array | Uint8Array[],
     annotations: Map<string, Uint8Array>,
   ): void {
     const parts = encodeMessageParts(
@@ -784,7 +784,10 @@ export class Daemon implements AsyncDisposable {
         );
         return;
       }
-      const payload = serializer.dumps(this.#autoproxy(result));
+      const value = this.#autoproxy(result);
+      const payload = serializer.dumpsParts
+        ? serializer.dumpsParts(value)
+        : serializer.dumps(value);
       this.#reply(
         send,
         MessageType.RESULT,

@@ -110,8 +110,12 @@ export interface OutgoingMessage {
   correlationId?: Uint8Array | null;
   /** Annotation chunks by 4-letter id. */
   annotations?: ReadonlyMap<string, Uint8Array> | Readonly<Record<string, Uint8Array>> | null;
-  /** The payload. */
-  payload: Uint8Array;
+  /**
+   * The payload: one byte array, or its parts in order (a serializer's
+   * `dumpsParts`), which {@linkcode encodeMessageParts} passes on without
+   * joining them.
+   */
+  payload: Uint8Array | readonly Uint8Array[];
 }
 
 function annotationEntries(
@@ -177,7 +181,13 @@ function encode(
   options: EncodeOptions,
   parts: boolean,
 ): Uint8Array | Uint8Array[] {
-  let payload = msg.payload;
+  let payload: Uint8Array;
+  let payloadParts: readonly Uint8Array[] | null = null;
+  if (msg.payload instanceof Uint8Array) payload = msg.payload;
+  else if (parts && !options.compress) {
+    payloadParts = msg.payload;
+    payload = EMPTY;
+  } else payload = joinParts(msg.payload);
   let flags = (msg.flags ?? 0) & ~(Flags.COMPRESSED | Flags.CORR_ID);
   if (options.compress && payload.length > COMPRESSION_THRESHOLD) {
     payload = deflateSync(payload, { level: 4 });
@@ -195,21 +205,22 @@ function encode(
     }
     annotationsSize += 8 + data.length;
   }
+  let len = payload.length;
+  if (payloadParts) { for (let i = 0; i < payloadParts.length; i++) len += payloadParts[i].length; }
   const max = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
-  if (payload.length + annotationsSize > max) {
+  if (len + annotationsSize > max) {
     throw new MessageTooLargeError(
-      `message too large (${payload.length + annotationsSize}, max=${max})`,
+      `message too large (${len + annotationsSize}, max=${max})`,
     );
   }
   const corr = msg.correlationId;
   if (corr && corr.length !== 16) throw new ProtocolError("correlation id must be 16 bytes");
   if (corr) flags |= Flags.CORR_ID;
-  const separate = parts && payload.length > SEPARATE_PAYLOAD;
+  const separate = parts && (payloadParts !== null || payload.length > SEPARATE_PAYLOAD);
   const total = HEADER_SIZE + annotationsSize + (separate ? 0 : payload.length);
   const out = allocate(total);
   const seq = (msg.seq ?? 0) & 0xffff;
   const ann = annotationsSize;
-  const len = payload.length;
   out[0] = 0x50, out[1] = 0x59, out[2] = 0x52, out[3] = 0x4f; // PYRO
   out[4] = PROTOCOL_VERSION >> 8, out[5] = PROTOCOL_VERSION & 0xff;
   out[6] = msg.type;
@@ -233,8 +244,28 @@ function encode(
     out.set(data, pos + 8);
     pos += 8 + n;
   }
+  if (payloadParts) return [out, ...payloadParts];
   if (separate) return [out, payload];
   out.set(payload, pos);
+  return out;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Joins byte arrays into one.
+ *
+ * @param parts The arrays, in order.
+ * @returns One array (the only part itself when there is one).
+ * @internal
+ */
+export function joinParts(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  let n = 0;
+  for (let i = 0; i < parts.length; i++) n += parts[i].length;
+  const out = allocate(n);
+  let o = 0;
+  for (let i = 0; i < parts.length; i++) out.set(parts[i], o), o += parts[i].length;
   return out;
 }
 

@@ -125,6 +125,35 @@ export class MessageReader {
     return out;
   }
 
+  /**
+   * Where the rest of the current message body can be read straight into,
+   * without a copy, when at least `min` bytes of it are still missing.
+   * Bytes read there are reported with {@linkcode MessageReader.bodyWritten}.
+   *
+   * @param min The least number of missing bytes worth a read of their own.
+   * @returns The unfilled rest of the body, or null.
+   */
+  bodyTarget(min: number): Uint8Array | null {
+    const body = this.#body;
+    if (body === null || body.length - this.#bodyLen < min) return null;
+    return body.subarray(this.#bodyLen);
+  }
+
+  /**
+   * Takes note of bytes read into {@linkcode MessageReader.bodyTarget}.
+   *
+   * @param n How many bytes were read there.
+   * @returns The message when it is now complete, else null.
+   */
+  bodyWritten(n: number): Message | null {
+    const body = this.#body;
+    if (body === null || n < 0 || n > body.length - this.#bodyLen) {
+      throw new RangeError("bodyWritten: no such bytes were asked for");
+    }
+    this.#bodyLen += n;
+    return this.#bodyLen === body.length ? this.#finish() : null;
+  }
+
   #startBody(header: MessageHeader): void {
     const size = header.annotationsSize + header.dataSize;
     if (size > this.#max) throw new ProtocolError("message too large");

@@ -4,6 +4,7 @@ import { manifest, vectorBytes } from "../tests/_vectors.ts";
 import {
   decodeMessage,
   encodeMessage,
+  encodeMessageParts,
   Flags,
   HEADER_SIZE,
   MessageReader,
@@ -11,6 +12,7 @@ import {
   uuidFromBytes,
   uuidToBytes,
 } from "./mod.ts";
+import { joinParts } from "./message.ts";
 
 const b64 = (s: string) => Uint8Array.fromBase64(s);
 const hex = (b: Uint8Array | null) =>
@@ -237,4 +239,45 @@ Deno.test("MessageReader ends mutated vectors in ProtocolError or valid messages
       }
     }
   }
+});
+
+Deno.test("encodeMessageParts() passes payload parts on without joining them", () => {
+  const big = new Uint8Array(100_000).fill(7);
+  const parts = [new Uint8Array([1, 2, 3]), big, new Uint8Array([9])];
+  const msg = { type: MessageType.RESULT, serializerId: 4, seq: 5, payload: parts };
+  const out = encodeMessageParts(msg);
+  assert.equal(out.length, 4);
+  assert.equal(out[0].length, HEADER_SIZE);
+  assert.equal(out[2], big);
+  const whole = encodeMessage(msg);
+  assert.deepEqual(joinParts(out), whole);
+  const back = decodeMessage(whole);
+  assert.equal(back.payload.length, 100_004);
+  assert.deepEqual([...back.payload.subarray(0, 4)], [1, 2, 3, 7]);
+  // compression needs the whole payload: the parts are joined first
+  const compressed = encodeMessageParts(msg, { compress: true });
+  assert.equal(compressed.length, 1);
+  assert.deepEqual(decodeMessage(compressed[0]).payload, back.payload);
+});
+
+Deno.test("MessageReader reads a large body in place through bodyTarget()", () => {
+  const payload = new Uint8Array(200_000);
+  for (let i = 0; i < payload.length; i++) payload[i] = i & 0xff;
+  const bytes = encodeMessage({ type: MessageType.INVOKE, serializerId: 2, seq: 1, payload });
+  const reader = new MessageReader();
+  assert.equal(reader.bodyTarget(1), null);
+  assert.deepEqual(reader.push(bytes.subarray(0, 1000)), []);
+  assert.equal(reader.bodyTarget(300_000), null);
+  let target = reader.bodyTarget(64 * 1024)!;
+  assert.equal(target.length, 200_000 - 960);
+  target.set(bytes.subarray(1000, 51_000));
+  assert.equal(reader.bodyWritten(50_000), null);
+  target = reader.bodyTarget(1)!;
+  assert.equal(target.length, 200_000 - 50_960);
+  target.set(bytes.subarray(51_000));
+  const msg = reader.bodyWritten(target.length)!;
+  assert.deepEqual(msg.payload, payload);
+  assert.equal(reader.inMessage, false);
+  assert.equal(reader.bodyTarget(1), null);
+  assert.throws(() => reader.bodyWritten(1), RangeError);
 });

@@ -15,6 +15,8 @@ import { Complex, FrozenSet } from "./types.ts";
 const FLAG_REF = 0x80;
 const TYPE_NULL = 0x30; // '0'
 
+/** Bytes this large are returned as views of the payload. */
+const LARGE_BYTES = 1 << 16;
 const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 /** Marks a reference slot that is reserved but not yet filled (CPython puts None there). */
 const RESERVED: unique symbol = Symbol("reserved");
@@ -201,7 +203,11 @@ class Reader {
       }
       case 0x73: { // s
         const n = this.size(1);
-        v = buf.slice(this.pos, this.pos += n);
+        // large bytes stay a view of the payload (no copy); small ones are copied so that
+        // they do not keep a large payload alive
+        v = n >= LARGE_BYTES
+          ? buf.subarray(this.pos, this.pos += n)
+          : buf.slice(this.pos, this.pos += n);
         break;
       }
       case 0x67: // g

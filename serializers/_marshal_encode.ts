@@ -19,6 +19,8 @@ import { Complex, FrozenSet, PyFloat } from "./types.ts";
  */
 const SLAB_SIZE = 64 * 1024;
 const EMPTY = new Uint8Array(0);
+/** Bytes this large are passed on by reference when the caller takes parts. */
+const LARGE_BYTES = 1 << 16;
 
 const T_NONE = 0x4e, T_TRUE = 0x54, T_FALSE = 0x46, T_INT = 0x69, T_LONG = 0x6c;
 const T_FLOAT = 0x67, T_COMPLEX = 0x79, T_BYTES = 0x73;
@@ -43,6 +45,10 @@ export class MarshalWriter {
   pos = 0;
   /** True between begin() and finish(): a nested dumps needs its own writer. */
   busy = false;
+  /** Large bytes may be passed on by reference (set by begin()). */
+  allowParts = false;
+  /** The parts so far when large bytes were passed on by reference. */
+  parts: Uint8Array[] | null = null;
   readonly registry: ClassRegistry;
   readonly maxDepth: number;
   readonly #path: unknown[] = [];
@@ -52,9 +58,11 @@ export class MarshalWriter {
     this.maxDepth = maxDepth;
   }
 
-  begin(): void {
+  begin(allowParts = false): void {
     this.busy = true;
     this.start = this.pos;
+    this.allowParts = allowParts;
+    this.parts = null;
   }
 
   /**
@@ -62,9 +70,17 @@ export class MarshalWriter {
    * this payload alone) that the writer never writes again.
    */
   finish(): Uint8Array {
+    return this.finishParts() as Uint8Array;
+  }
+
+  /**
+   * Like `finish()`, but returns the parts when large bytes were passed on
+   * by reference (only after `begin(true)`).
+   */
+  finishParts(): Uint8Array | Uint8Array[] {
     const buf = this.buf;
     const start = this.start, end = this.pos;
-    let out = buf.subarray(start, end);
+    let out: Uint8Array | Uint8Array[] = buf.subarray(start, end);
     if (buf.length > SLAB_SIZE) {
       // A buffer grown for one big payload is not reused.
       if (end - start < buf.length / 2) out = out.slice();
@@ -72,6 +88,11 @@ export class MarshalWriter {
       this.start = this.pos = 0;
     } else {
       this.start = this.pos = (end + 7) & ~7;
+    }
+    if (this.parts) {
+      if (out.length) this.parts.push(out);
+      out = this.parts;
+      this.parts = null;
     }
     this.#path.length = 0;
     this.busy = false;
@@ -85,6 +106,7 @@ export class MarshalWriter {
       this.start = 0;
     }
     this.pos = this.start;
+    this.parts = null;
     this.#path.length = 0;
     this.busy = false;
   }
@@ -254,6 +276,12 @@ export class MarshalWriter {
     const n = data.length;
     if (n > 0x7fffffff) throw new SerializeError("Cannot encode marshal: bytes longer than 2 GiB");
     this.head(T_BYTES, n);
+    if (this.allowParts && n >= LARGE_BYTES) {
+      // passed on by reference: the bytes so far, then the data itself
+      (this.parts ??= []).push(this.buf.subarray(this.start, this.pos), data);
+      this.start = this.pos;
+      return;
+    }
     this.ensure(n);
     this.buf.set(data, this.pos);
     this.pos += n;

@@ -16,6 +16,8 @@ const CHUNK_SIZE = 1 << 16;
 /** A chunk that had to grow past this is not written into again. */
 const CHUNK_KEEP = 1 << 18;
 const EMPTY = new Uint8Array(0);
+/** Bin data this large is passed on by reference when the caller takes parts. */
+const LARGE_BIN = 1 << 16;
 const EMPTY_VIEW = new DataView(EMPTY.buffer);
 const TWO_32 = 4294967296;
 const INT64_MIN = -(2n ** 63n);
@@ -41,6 +43,9 @@ class Writer {
   depth = 0;
   registry!: ClassRegistry;
   maxDepth = 0;
+  /** Set when large bin data may be passed on by reference: the parts so far. */
+  parts: Uint8Array[] | null = null;
+  allowParts = false;
 
   constructor(size: number) {
     this.buf = new Uint8Array(size);
@@ -64,9 +69,14 @@ class Writer {
     this.pos = used;
   }
 
-  /** Ends the run: its bytes as a view, and the chunk ready for the next run. */
-  finish(): Uint8Array {
-    const out = this.buf.subarray(this.start, this.pos);
+  /** Ends the run: its bytes as a view (or its parts), and the chunk ready for the next run. */
+  finish(): Uint8Array | Uint8Array[] {
+    let out: Uint8Array | Uint8Array[] = this.buf.subarray(this.start, this.pos);
+    if (this.parts) {
+      if (out.length) this.parts.push(out);
+      out = this.parts;
+      this.parts = null;
+    }
     if (this.buf.length > CHUNK_KEEP || this.buf.length - this.pos < 64) {
       // The next run starts a new chunk (allocated when it writes).
       this.buf = EMPTY;
@@ -331,6 +341,14 @@ class Writer {
   bin(data: Uint8Array): void {
     const n = data.length;
     if (n > 0xffffffff) fail("bytes longer than 4 GiB");
+    if (this.allowParts && n >= LARGE_BIN) {
+      // passed on by reference: the bytes so far, then the data itself
+      this.ensure(5);
+      this.head(0xc5, n);
+      (this.parts ??= []).push(this.buf.subarray(this.start, this.pos), data);
+      this.start = this.pos;
+      return;
+    }
     this.ensure(n + 5);
     const buf = this.buf;
     if (n < 256) {
@@ -420,6 +438,32 @@ export function encodeMsgpack(
   maxDepth: number,
   body: (w: MsgpackWriter) => void,
 ): Uint8Array {
+  return run(registry, maxDepth, body, false) as Uint8Array;
+}
+
+/**
+ * Like {@linkcode encodeMsgpack}, but bin data of 64 KiB and more is not
+ * copied: it comes back by reference as a part of its own.
+ *
+ * @param registry The class registry for objects that are not plain data.
+ * @param maxDepth The nesting limit.
+ * @param body Writes the value.
+ * @returns The bytes, or their parts in order.
+ */
+export function encodeMsgpackParts(
+  registry: ClassRegistry,
+  maxDepth: number,
+  body: (w: MsgpackWriter) => void,
+): Uint8Array | Uint8Array[] {
+  return run(registry, maxDepth, body, true);
+}
+
+function run(
+  registry: ClassRegistry,
+  maxDepth: number,
+  body: (w: MsgpackWriter) => void,
+  parts: boolean,
+): Uint8Array | Uint8Array[] {
   const w = busy ? new Writer(256) : (shared ??= new Writer(CHUNK_SIZE));
   const outer = !busy;
   busy = true;
@@ -427,9 +471,14 @@ export function encodeMsgpack(
   w.depth = 0;
   w.registry = registry;
   w.maxDepth = maxDepth;
+  w.allowParts = parts;
+  w.parts = null;
   try {
     body(w);
     return w.finish();
+  } catch (e) {
+    w.parts = null;
+    throw e;
   } finally {
     if (outer) busy = false;
   }

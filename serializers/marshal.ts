@@ -60,6 +60,9 @@ export type { CallMessage, Serializer, SerializerOptions } from "./types.ts";
  * refuses a class name). Encoding throws it for cycles, nesting deeper than
  * `maxDepth`, functions and symbols.
  *
+ * Decoded bytes of 64 KiB and more are views of the input (no copy): copy
+ * them if the input buffer is reused after `loads` returns.
+ *
  * Payloads from `dumps`/`dumpsCall` may be views of a larger buffer shared
  * with earlier payloads (never written again): honour `byteOffset` and
  * `byteLength` when handing them on.
@@ -85,10 +88,15 @@ export function createMarshalSerializer(options: SerializerOptions = {}): Serial
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   const shared = new MarshalWriter(registry, maxDepth);
 
-  const write = (fill: (w: MarshalWriter) => void): Uint8Array => {
+  const write = (fill: (w: MarshalWriter) => void): Uint8Array =>
+    writeParts(fill, false) as Uint8Array;
+  const writeParts = (
+    fill: (w: MarshalWriter) => void,
+    parts: boolean,
+  ): Uint8Array | Uint8Array[] => {
     // A registry converter may call dumps again while a dumps is running.
     const w = shared.busy ? new MarshalWriter(registry, maxDepth) : shared;
-    w.begin();
+    w.begin(parts);
     try {
       fill(w);
     } catch (e) {
@@ -97,7 +105,25 @@ export function createMarshalSerializer(options: SerializerOptions = {}): Serial
       const why = e instanceof Error ? e.message : String(e);
       throw new SerializeError(`Cannot encode marshal: ${why}`, { cause: e });
     }
-    return w.finish();
+    return w.finishParts();
+  };
+  const call = (
+    objectId: string,
+    method: string,
+    args: readonly unknown[],
+    kwargs: Record<string, unknown> | null,
+  ) =>
+  (w: MarshalWriter) => {
+    w.ensure(2);
+    w.buf[w.pos++] = 0x29; // ')' small tuple of 4
+    w.buf[w.pos++] = 4;
+    w.string(String(objectId));
+    w.string(String(method));
+    w.enter(args, 0);
+    w.head(0x5b, args.length); // '[' list
+    for (let i = 0; i < args.length; i++) w.value(args[i], 1);
+    if (kwargs == null) w.byte(0x4e);
+    else w.dict(kwargs, 0);
   };
 
   const read = (input: Uint8Array): unknown => {
@@ -129,21 +155,21 @@ export function createMarshalSerializer(options: SerializerOptions = {}): Serial
       args: readonly unknown[],
       kwargs: Record<string, unknown> | null,
     ): Uint8Array {
-      return write((w) => {
-        w.ensure(2);
-        w.buf[w.pos++] = 0x29; // ')' small tuple of 4
-        w.buf[w.pos++] = 4;
-        w.string(String(objectId));
-        w.string(String(method));
-        w.enter(args, 0);
-        w.head(0x5b, args.length); // '[' list
-        for (let i = 0; i < args.length; i++) w.value(args[i], 1);
-        if (kwargs == null) w.byte(0x4e);
-        else w.dict(kwargs, 0);
-      });
+      return write(call(objectId, method, args, kwargs));
     },
     loadsCall(data: Uint8Array): CallMessage {
       return callFromSequence("marshal", read(data));
+    },
+    dumpsParts(value: unknown): Uint8Array | Uint8Array[] {
+      return writeParts((w) => w.value(value, 0), true);
+    },
+    dumpsCallParts(
+      objectId: string,
+      method: string,
+      args: readonly unknown[],
+      kwargs: Record<string, unknown> | null,
+    ): Uint8Array | Uint8Array[] {
+      return writeParts(call(objectId, method, args, kwargs), true);
     },
   });
 }

@@ -66,7 +66,7 @@ import { createMsgpackSerializer } from "@tyro/tyro/serializers";
 import { callFromSequence } from "./_call_message.ts";
 import { SerializeError } from "../errors.ts";
 import { MsgpackReader } from "./_msgpack_decode.ts";
-import { encodeMsgpack } from "./_msgpack_encode.ts";
+import { encodeMsgpack, encodeMsgpackParts, type MsgpackWriter } from "./_msgpack_encode.ts";
 import { DEFAULT_REGISTRY } from "./registry.ts";
 import {
   type CallMessage,
@@ -125,6 +125,26 @@ export function createMsgpackSerializer(
 
   const loads = (data: Uint8Array): unknown => new MsgpackReader(data, readOptions).decodeAll();
 
+  const call = (
+    objectId: string,
+    method: string,
+    args: readonly unknown[],
+    kwargs: Record<string, unknown> | null,
+  ) => {
+    if (typeof objectId !== "string" || typeof method !== "string") {
+      throw new SerializeError(
+        "Cannot encode msgpack call: object id and method must be strings",
+      );
+    }
+    return (w: MsgpackWriter) => {
+      w.arrayHead(4);
+      w.str(objectId);
+      w.str(method);
+      w.encode(args);
+      w.encode(kwargs);
+    };
+  };
+
   return Object.freeze({
     id: 4,
     name: "msgpack",
@@ -138,18 +158,18 @@ export function createMsgpackSerializer(
       args: readonly unknown[],
       kwargs: Record<string, unknown> | null,
     ): Uint8Array {
-      if (typeof objectId !== "string" || typeof method !== "string") {
-        throw new SerializeError(
-          "Cannot encode msgpack call: object id and method must be strings",
-        );
-      }
-      return encodeMsgpack(registry, maxDepth, (w) => {
-        w.arrayHead(4);
-        w.str(objectId);
-        w.str(method);
-        w.encode(args);
-        w.encode(kwargs);
-      });
+      return encodeMsgpack(registry, maxDepth, call(objectId, method, args, kwargs));
+    },
+    dumpsParts(value: unknown): Uint8Array | Uint8Array[] {
+      return encodeMsgpackParts(registry, maxDepth, (w) => w.encode(value));
+    },
+    dumpsCallParts(
+      objectId: string,
+      method: string,
+      args: readonly unknown[],
+      kwargs: Record<string, unknown> | null,
+    ): Uint8Array | Uint8Array[] {
+      return encodeMsgpackParts(registry, maxDepth, call(objectId, method, args, kwargs));
     },
     loadsCall(data: Uint8Array): CallMessage {
       const r = new MsgpackReader(data, readOptions);

@@ -223,6 +223,34 @@ export interface Serializer {
    * @throws {SerializeError} When the bytes are malformed or not a call.
    */
   loadsCall(data: Uint8Array): CallMessage;
+  /**
+   * Like {@linkcode Serializer.dumps}, but large byte arrays inside the
+   * value (64 KiB and up) may come back by reference as parts of their own
+   * instead of being copied: the payload is the parts joined in order. The
+   * daemon and proxies use it when present, so a big `Uint8Array` goes to
+   * the socket without a copy; do not change one until its call settles.
+   *
+   * @param value Any value of the type mapping.
+   * @returns The payload bytes, or its parts in order.
+   * @throws {SerializeError} When the value cannot be serialized.
+   */
+  dumpsParts?(value: unknown): Uint8Array | Uint8Array[];
+  /**
+   * Like {@linkcode Serializer.dumpsCall}, with large byte arrays as parts
+   * of their own (see {@linkcode Serializer.dumpsParts}).
+   *
+   * @param objectId The target object id.
+   * @param method The method name.
+   * @param args Positional arguments.
+   * @param kwargs Keyword arguments, or null to send `None`.
+   * @returns The payload bytes, or its parts in order.
+   */
+  dumpsCallParts?(
+    objectId: string,
+    method: string,
+    args: readonly unknown[],
+    kwargs: Record<string, unknown> | null,
+  ): Uint8Array | Uint8Array[];
 }
 
 /** Options every serializer takes. */
