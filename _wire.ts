@@ -113,15 +113,33 @@ export class MessageConnection {
    * @returns Resolves when the bytes were handed to the transport.
    */
   send(bytes: Uint8Array | readonly Uint8Array[]): Promise<void> {
-    if (this.#closed) return Promise.reject(new ClosedConnection());
+    if (!this.enqueue(bytes)) return Promise.reject(new ClosedConnection());
+    return this.#writing!;
+  }
+
+  /**
+   * Queues bytes like {@linkcode MessageConnection.send}, without a promise
+   * to watch: a failed write closes the connection (`onClose` gets the error).
+   *
+   * @param bytes One encoded message, or its parts.
+   * @returns False when the connection is already closed.
+   */
+  enqueue(bytes: Uint8Array | readonly Uint8Array[]): boolean {
+    if (this.#closed) return false;
     if (bytes instanceof Uint8Array) {
       this.#queue.push(bytes);
       this.#queued += bytes.length;
     } else {
-      for (const b of bytes) this.#queue.push(b), this.#queued += b.length;
+      for (let i = 0; i < bytes.length; i++) {
+        this.#queue.push(bytes[i]), this.#queued += bytes[i].length;
+      }
     }
-    if (!this.#writing) this.#writing = this.#writeLoop();
-    return this.#writing;
+    if (!this.#writing) {
+      this.#writing = this.#writeLoop();
+      // the loop's failure is reported through onClose; send() callers watch the promise
+      this.#writing.catch(ignore);
+    }
+    return true;
   }
 
   async #writeLoop(): Promise<void> {
@@ -194,6 +212,7 @@ export class MessageConnection {
 }
 
 const LARGE_PART = 64 * 1024;
+const ignore = (): void => {};
 /** Bodies with at least this much still to come are read straight into place. */
 const IN_PLACE_READ = 64 * 1024;
 const MAX_COALESCE_BUFFER = 256 * 1024;

@@ -172,9 +172,49 @@ export interface CallOptions {
   timeout?: number;
 }
 
-interface Pending {
-  resolve: (msg: Message) => void;
-  reject: (err: unknown) => void;
+/** A call waiting for its reply: one object per call, no closures unless it has a timeout or a signal. */
+class Pending {
+  resolve!: (msg: Message) => void;
+  reject!: (err: unknown) => void;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #signal: AbortSignal | undefined;
+  #onAbort: (() => void) | undefined;
+
+  readonly executor = (resolve: (msg: Message) => void, reject: (err: unknown) => void): void => {
+    this.resolve = resolve;
+    this.reject = reject;
+  };
+
+  /** Arms the timeout and the abort signal; both take the call out of `table`. */
+  watch(table: Map<number, Pending>, seq: number, timeout: number, signal?: AbortSignal): void {
+    const resolve = this.resolve, reject = this.reject;
+    const settle = () => {
+      if (this.#timer !== undefined) clearTimeout(this.#timer);
+      if (this.#onAbort) this.#signal!.removeEventListener("abort", this.#onAbort);
+    };
+    this.resolve = (m) => (settle(), resolve(m));
+    this.reject = (e) => (settle(), reject(e));
+    if (timeout > 0) {
+      this.#timer = setTimeout(() => {
+        if (table.get(seq) === this) table.delete(seq);
+        this.reject(new TimeoutError("receiving: timeout"));
+      }, timeout);
+    }
+    if (signal) {
+      this.#signal = signal;
+      this.#onAbort = () => {
+        if (table.get(seq) === this) table.delete(seq);
+        this.reject(abortReason(signal));
+      };
+      signal.addEventListener("abort", this.#onAbort, { once: true });
+    }
+  }
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason instanceof DOMException && signal.reason.name === "TimeoutError"
+    ? new TimeoutError("receiving: timeout")
+    : signal.reason;
 }
 
 const CONTROL = new WeakMap<object, PyroProxy>();
@@ -225,6 +265,7 @@ export class PyroProxy implements AsyncDisposable {
   #wire: MessageConnection | null = null;
   #binding: Promise<void> | null = null;
   #pending = new Map<number, Pending>();
+  #encodeOptions: { compress: boolean; maxMessageSize: number } | undefined;
   #seq = 0;
   #remote: unknown;
   #metadataKnown = false;
@@ -463,50 +504,32 @@ export class PyroProxy implements AsyncDisposable {
     timeout: number,
     expectReply = true,
   ): Promise<Message> {
-    const bytes = encodeMessageParts(msg, {
-      compress: this.config.COMPRESSION,
-      maxMessageSize: this.config.MAX_MESSAGE_SIZE,
-    });
+    const bytes = encodeMessageParts(
+      msg,
+      this.#encodeOptions ??= {
+        compress: this.config.COMPRESSION,
+        maxMessageSize: this.config.MAX_MESSAGE_SIZE,
+      },
+    );
     if (!expectReply) {
       return wire.send(bytes).then(() => undefined as unknown as Message, (e) => {
         throw new ConnectionClosedError(`sending: connection lost: ${(e as Error).message}`);
       });
     }
-    return new Promise<Message>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const onAbort = () => {
-        this.#pending.delete(seq);
-        cleanup();
-        reject(
-          signal!.reason instanceof DOMException && signal!.reason.name === "TimeoutError"
-            ? new TimeoutError("receiving: timeout")
-            : signal!.reason,
-        );
-      };
-      const cleanup = () => {
-        if (timer !== undefined) clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-      };
-      if (signal?.aborted) return onAbort();
-      this.#pending.set(seq, {
-        resolve: (m) => (cleanup(), resolve(m)),
-        reject: (e) => (cleanup(), reject(e)),
-      });
-      if (timeout > 0) {
-        timer = setTimeout(() => {
-          this.#pending.delete(seq);
-          cleanup();
-          reject(new TimeoutError("receiving: timeout"));
-        }, timeout);
-      }
-      signal?.addEventListener("abort", onAbort, { once: true });
-      wire.send(bytes).catch((e) => {
-        if (this.#pending.delete(seq)) {
-          cleanup();
-          reject(new ConnectionClosedError(`sending: connection lost: ${(e as Error).message}`));
-        }
-      });
-    });
+    const pending = new Pending();
+    const promise = new Promise<Message>(pending.executor);
+    if (signal?.aborted) {
+      pending.reject(abortReason(signal));
+      return promise;
+    }
+    if (!wire.enqueue(bytes)) {
+      pending.reject(new ConnectionClosedError("sending: connection lost: connection is closed"));
+      return promise;
+    }
+    // a failed write closes the connection, which rejects everything pending (#onClose)
+    this.#pending.set(seq, pending);
+    if (timeout > 0 || signal) pending.watch(this.#pending, seq, timeout, signal);
+    return promise;
   }
 
   /**
@@ -525,15 +548,29 @@ export class PyroProxy implements AsyncDisposable {
     kwargs: Record<string, unknown> | null = {},
     options: CallOptions & { flags?: number; objectId?: string } = {},
   ): Promise<unknown> {
+    const first = this.#invokeOnce(method, args, kwargs, options);
+    // without retries the call's own promise is the result: no second async frame per call
+    return this.maxRetries > 0 ? this.#retry(first, method, args, kwargs, options) : first;
+  }
+
+  async #retry(
+    first: Promise<unknown>,
+    method: string,
+    args: readonly unknown[],
+    kwargs: Record<string, unknown> | null,
+    options: CallOptions & { flags?: number; objectId?: string },
+  ): Promise<unknown> {
     let attempt = 0;
+    let call = first;
     while (true) {
       try {
-        return await this.#invokeOnce(method, args, kwargs, options);
+        return await call;
       } catch (e) {
         if (e instanceof ConnectionClosedError && attempt < this.maxRetries) {
           attempt++;
           this.#wire?.close();
           this.#wire = null;
+          call = this.#invokeOnce(method, args, kwargs, options);
           continue;
         }
         throw e;

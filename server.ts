@@ -359,9 +359,12 @@ export class Daemon implements AsyncDisposable {
    */
   annotations(ctx: CallContext | null): Map<string, Uint8Array> {
     const a = this.#options.annotations?.(ctx);
-    if (!a && (!ctx || ctx.responseAnnotations.size === 0)) return new Map();
+    const extra = ctx !== null &&
+      !(ctx instanceof InvokeContext && !ctx.hasResponseAnnotations) &&
+      ctx.responseAnnotations.size > 0;
+    if (!a && !extra) return new Map();
     const out = new Map<string, Uint8Array>(a instanceof Map ? a : Object.entries(a ?? {}));
-    if (ctx) { for (const [k, v] of ctx.responseAnnotations) out.set(k, v); }
+    if (extra) { for (const [k, v] of ctx.responseAnnotations) out.set(k, v); }
     return out;
   }
 
@@ -441,7 +444,7 @@ export class Daemon implements AsyncDisposable {
     let endedResolve!: () => void;
     const ended = new Promise<void>((r) => endedResolve = r);
     const ds = this.openSession(
-      (bytes) => wire.send(bytes),
+      (bytes) => wire.enqueue(bytes),
       () => wire.close(),
       {
         remoteAddr: info.remoteAddr ?? conn.remoteAddr,
@@ -539,7 +542,7 @@ export class Daemon implements AsyncDisposable {
     seq: number,
     corr: Uint8Array | null,
     payload: Uint8Array | Uint8Array[],
-    annotations: Map<string, Uint8Array>,
+    annotations: ReadonlyMap<string, Uint8Array>,
   ): void {
     const parts = encodeMessageParts(
       {
@@ -641,6 +644,55 @@ export class Daemon implements AsyncDisposable {
     );
   }
 
+  #sendError(
+    send: (bytes: Uint8Array) => void,
+    serializer: Serializer,
+    ctx: InvokeContext,
+    err: unknown,
+    flags: number,
+    annotations?: Map<string, Uint8Array>,
+    traceback?: string[] | null,
+  ): void {
+    const error = err instanceof Error ? err : new PyroError(String(err));
+    const dict = exceptionToDict(
+      error,
+      traceback === undefined ? this.#traceback(error) : traceback,
+      this.registry,
+    );
+    if (traceback === null) (dict.attributes as Record<string, unknown>)._pyroTraceback = null;
+    let payload: Uint8Array;
+    try {
+      payload = serializer.dumps(dict);
+    } catch (e) {
+      payload = serializer.dumps(exceptionToDict(
+        new PyroError(
+          `Error serializing exception: ${
+            (e as Error).message
+          }. Original exception: ${error.name}: ${error.message}`,
+        ),
+        this.#traceback(error),
+      ));
+    }
+    const ann = this.annotations(ctx);
+    if (annotations) { for (const [k, v] of annotations) ann.set(k, v); }
+    this.#reply(
+      send,
+      MessageType.RESULT,
+      serializer.id,
+      flags | Flags.EXCEPTION,
+      ctx.seq,
+      ctx.correlationId,
+      payload,
+      ann,
+    );
+  }
+
+  /** The response annotations of a call: a shared empty map when there are none (never written). */
+  #replyAnnotations(ctx: InvokeContext): ReadonlyMap<string, Uint8Array> {
+    if (!this.#options.annotations && !ctx.hasResponseAnnotations) return NO_ANNOTATIONS;
+    return this.annotations(ctx);
+  }
+
   async #invoke(
     session: SessionImpl,
     msg: Message,
@@ -652,57 +704,18 @@ export class Daemon implements AsyncDisposable {
     } catch {
       throw new ProtocolError(`unknown serializer id ${msg.serializerId}`);
     }
-    const ctx: CallContext = {
-      correlationId: msg.correlationId,
-      annotations: msg.annotations,
-      responseAnnotations: new Map(),
-      seq: msg.seq,
-      serializerId: msg.serializerId,
-      flags: msg.flags,
-      client: session,
-    };
     const oneway = (msg.flags & Flags.ONEWAY) !== 0;
     const corr = msg.correlationId ?? randomUuidBytes();
-    ctx.correlationId = corr;
+    const ctx = new InvokeContext(msg, corr, session);
     const sendError = (
       err: unknown,
       flags = 0,
       annotations?: Map<string, Uint8Array>,
       traceback?: string[] | null,
     ) => {
-      if (oneway) return;
-      const error = err instanceof Error ? err : new PyroError(String(err));
-      const dict = exceptionToDict(
-        error,
-        traceback === undefined ? this.#traceback(error) : traceback,
-        this.registry,
-      );
-      if (traceback === null) (dict.attributes as Record<string, unknown>)._pyroTraceback = null;
-      let payload: Uint8Array;
-      try {
-        payload = serializer.dumps(dict);
-      } catch (e) {
-        payload = serializer.dumps(exceptionToDict(
-          new PyroError(
-            `Error serializing exception: ${
-              (e as Error).message
-            }. Original exception: ${error.name}: ${error.message}`,
-          ),
-          this.#traceback(error),
-        ));
+      if (!oneway) {
+        this.#sendError(send, serializer, ctx, err, flags, annotations, traceback);
       }
-      const ann = this.annotations(ctx);
-      if (annotations) { for (const [k, v] of annotations) ann.set(k, v); }
-      this.#reply(
-        send,
-        MessageType.RESULT,
-        serializer.id,
-        flags | Flags.EXCEPTION,
-        msg.seq,
-        corr,
-        payload,
-        ann,
-      );
     };
     let call: CallMessage;
     try {
@@ -744,7 +757,7 @@ export class Daemon implements AsyncDisposable {
           msg.seq,
           corr,
           serializer.dumps(results),
-          this.annotations(ctx),
+          this.#replyAnnotations(ctx),
         );
         return;
       }
@@ -796,7 +809,7 @@ export class Daemon implements AsyncDisposable {
         msg.seq,
         corr,
         payload,
-        this.annotations(ctx),
+        this.#replyAnnotations(ctx),
       );
     } catch (e) {
       sendError(e);
@@ -926,6 +939,39 @@ export class Daemon implements AsyncDisposable {
 }
 
 const PONG = new TextEncoder().encode("pong");
+const NO_ANNOTATIONS: ReadonlyMap<string, Uint8Array> = new Map();
+
+/** The context of one INVOKE; its response annotations map is made on first use. */
+class InvokeContext implements CallContext {
+  correlationId: Uint8Array | null;
+  annotations: ReadonlyMap<string, Uint8Array>;
+  seq: number;
+  serializerId: number;
+  flags: number;
+  client: ClientSession | null;
+  #response: Map<string, Uint8Array> | undefined;
+
+  constructor(msg: Message, corr: Uint8Array, client: ClientSession) {
+    this.correlationId = corr;
+    this.annotations = msg.annotations;
+    this.seq = msg.seq;
+    this.serializerId = msg.serializerId;
+    this.flags = msg.flags;
+    this.client = client;
+  }
+
+  get responseAnnotations(): Map<string, Uint8Array> {
+    return this.#response ??= new Map();
+  }
+
+  set responseAnnotations(value: Map<string, Uint8Array>) {
+    this.#response = value;
+  }
+
+  get hasResponseAnnotations(): boolean {
+    return this.#response !== undefined && this.#response.size > 0;
+  }
+}
 
 /**
  * A blob call (flag KEEPSERIALIZED): the target is in the `BLBI` annotation,

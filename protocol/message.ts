@@ -252,6 +252,18 @@ function encode(
 
 const EMPTY = new Uint8Array(0);
 
+/** The annotations of every message that has none: one shared map that refuses changes. */
+class NoAnnotations extends Map<string, Uint8Array> {
+  override set(): this {
+    throw new TypeError("a received message without annotations has a read-only annotations map");
+  }
+  override delete(): boolean {
+    return false;
+  }
+  override clear(): void {}
+}
+const NO_ANNOTATIONS_READ: Map<string, Uint8Array> = new NoAnnotations();
+
 /**
  * Joins byte arrays into one.
  *
@@ -301,7 +313,8 @@ function allocate(size: number): Uint8Array {
     slab = new Uint8Array(SLAB_SIZE);
     slabPos = 0;
   }
-  const out = slab.subarray(slabPos, slabPos + size);
+  // a view made directly is cheaper than subarray()
+  const out = new Uint8Array(slab.buffer, slabPos, size);
   slabPos += size;
   return out;
 }
@@ -406,9 +419,9 @@ export function decodeBody(
       }`,
     );
   }
-  const annotations = new Map<string, Uint8Array>();
-  let pos = 0;
   const annEnd = header.annotationsSize;
+  const annotations = annEnd === 0 ? NO_ANNOTATIONS_READ : new Map<string, Uint8Array>();
+  let pos = 0;
   while (pos < annEnd) {
     if (annEnd - pos < 8) {
       throw new ProtocolError(`Cannot decode annotations: chunk header cut at offset ${pos}`);
