@@ -542,7 +542,7 @@ export class PyroProxy implements AsyncDisposable {
    * @returns The result.
    * @throws The remote exception, or a CommunicationError.
    */
-  async invoke(
+  invoke(
     method: string,
     args: readonly unknown[] = [],
     kwargs: Record<string, unknown> | null = {},
