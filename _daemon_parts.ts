@@ -138,6 +138,10 @@ export class SessionImpl implements ClientSession {
   readonly data = new Map<string, unknown>();
   readonly instances = new Map<unknown, unknown>();
   connected = false;
+  /** The handshake was refused: later messages (pipelined calls) are dropped. */
+  refused = false;
+  /** Closes the connection once what was sent is written. */
+  end: (() => void) | undefined;
   handshaking: Promise<void> | null = null;
   inFlight = 0;
   waiting: (() => void)[] = [];

@@ -143,8 +143,10 @@ export class MessageConnection {
   }
 
   async #writeLoop(): Promise<void> {
-    // Let the current turn of the event loop queue more replies first.
-    await Promise.resolve();
+    // Let the current turn of the event loop queue more first: a few microtask turns, so that
+    // what follows a short chain of awaits (a call behind its CONNECT, a reply behind the
+    // CONNECTOK of a pipelined handshake) still goes out in the same write.
+    for (let i = 0; i < COALESCE_TURNS; i++) await undefined;
     try {
       while (this.#queue.length && !this.#closed) {
         const queue = this.#queue;
@@ -195,6 +197,12 @@ export class MessageConnection {
     while (off < data.length) off += await this.conn.write(off ? data.subarray(off) : data);
   }
 
+  /** Closes the connection once everything queued has been written. */
+  end(): void {
+    if (this.#writing) this.#writing.then(() => this.close(), () => this.close());
+    else this.close();
+  }
+
   /**
    * Closes the connection.
    *
@@ -212,6 +220,8 @@ export class MessageConnection {
 }
 
 const LARGE_PART = 64 * 1024;
+/** Microtask turns the write loop waits for more to write. */
+const COALESCE_TURNS = 8;
 const ignore = (): void => {};
 /** Bodies with at least this much still to come are read straight into place. */
 const IN_PLACE_READ = 64 * 1024;

@@ -211,6 +211,10 @@ class Pending {
   }
 }
 
+const ignore = (): void => {};
+/** The socket transport, imported on first use (browsers bundle the client without it). */
+let socketModule: Promise<typeof import("./transport/socket.ts")> | undefined;
+
 function abortReason(signal: AbortSignal): unknown {
   return signal.reason instanceof DOMException && signal.reason.name === "TimeoutError"
     ? new TimeoutError("receiving: timeout")
@@ -263,7 +267,9 @@ export class PyroProxy implements AsyncDisposable {
   readonly #serializers = new Map<number, Serializer>();
   #resolved: PyroUri | null = null;
   #wire: MessageConnection | null = null;
-  #binding: Promise<void> | null = null;
+  #opening: Promise<{ handshake: Promise<void> }> | null = null;
+  /** Set while a CONNECT is waiting for its answer. */
+  #handshake: Promise<void> | null = null;
   #pending = new Map<number, Pending>();
   #encodeOptions: { compress: boolean; maxMessageSize: number } | undefined;
   #seq = 0;
@@ -360,9 +366,16 @@ export class PyroProxy implements AsyncDisposable {
    * @throws {CommunicationError} When the connection fails or is refused.
    */
   bind(options: CallOptions = {}): Promise<void> {
-    if (this.connected) return Promise.resolve();
-    this.#binding ??= this.#connect(options).finally(() => this.#binding = null);
-    return this.#binding;
+    if (this.connected) return this.#handshake ?? Promise.resolve();
+    return this.#open(options).then((o) => o.handshake);
+  }
+
+  /**
+   * Opens the connection and sends CONNECT: resolves once a call can be
+   * queued behind it, with the handshake still under way.
+   */
+  #open(options: CallOptions): Promise<{ handshake: Promise<void> }> {
+    return this.#opening ??= this.#connect(options).finally(() => this.#opening = null);
   }
 
   async #resolve(signal?: AbortSignal): Promise<PyroUri> {
@@ -377,7 +390,7 @@ export class PyroProxy implements AsyncDisposable {
     return this.#resolved = await uriResolver(this.uri, { config: this.config, signal });
   }
 
-  async #connect(options: CallOptions): Promise<void> {
+  async #connect(options: CallOptions): Promise<{ handshake: Promise<void> }> {
     const timeout = options.timeout ?? this.timeout;
     const signals: AbortSignal[] = [];
     if (options.signal) signals.push(options.signal);
@@ -390,7 +403,7 @@ export class PyroProxy implements AsyncDisposable {
         ? await this.#options.connect(uri, signal)
         : this.config.SSL
         ? await (this.#tlsConnect ??= makeTlsConnector(this.config))(uri, signal)
-        : await (await import("./transport/socket.ts")).connectSocket(
+        : await (await (socketModule ??= import("./transport/socket.ts"))).connectSocket(
           uri.sockname
             ? { transport: "unix", path: uri.sockname }
             : { hostname: uri.host!, port: uri.port! },
@@ -416,22 +429,36 @@ export class PyroProxy implements AsyncDisposable {
     wire.start();
     const seq = this.#nextSeq();
     const payload = this.serializer.dumps({ handshake: this.handshake, object: uri.object });
+    const answer = this.#request(
+      wire,
+      seq,
+      {
+        type: MessageType.CONNECT,
+        serializerId: this.serializer.id,
+        seq,
+        correlationId: this.correlationId,
+        annotations: this.annotations,
+        payload,
+      },
+      signal,
+      timeout,
+    );
+    const handshake = this.#finishHandshake(wire, uri, answer).finally(() => {
+      if (this.#handshake === handshake) this.#handshake = null;
+    });
+    handshake.catch(ignore); // awaited by the callers; this only marks it handled
+    this.#handshake = handshake;
+    return { handshake };
+  }
+
+  async #finishHandshake(
+    wire: MessageConnection,
+    uri: PyroUri,
+    answer: Promise<Message>,
+  ): Promise<void> {
     let reply: Message;
     try {
-      reply = await this.#request(
-        wire,
-        seq,
-        {
-          type: MessageType.CONNECT,
-          serializerId: this.serializer.id,
-          seq,
-          correlationId: this.correlationId,
-          annotations: this.annotations,
-          payload,
-        },
-        signal,
-        timeout,
-      );
+      reply = await answer;
     } catch (e) {
       wire.close();
       this.#wire = null;
@@ -460,6 +487,19 @@ export class PyroProxy implements AsyncDisposable {
       throw e;
     }
     if (d.meta) this.setMetadata(d.meta), this.#metadataKnown = true;
+  }
+
+  /** Checks a call against the metadata; returns true for a method the daemon marks oneway. */
+  #checkMethod(method: string): boolean {
+    if (
+      method !== "__getattr__" && method !== "__setattr__" && !this.methods.has(method) &&
+      !this.oneway.has(method)
+    ) {
+      throw attributeError(
+        `remote object '${this.uri}' has no exposed attribute or method '${method}'`,
+      );
+    }
+    return this.oneway.has(method);
   }
 
   #serializerFor(msg: Message): Serializer {
@@ -584,21 +624,19 @@ export class PyroProxy implements AsyncDisposable {
     kwargs: Record<string, unknown> | null,
     options: CallOptions & { flags?: number; objectId?: string },
   ): Promise<unknown> {
-    if (!this.connected) await this.bind(options);
-    const wire = this.#wire!;
+    // A call on a new connection goes out right behind the CONNECT, without waiting for
+    // the answer (one round trip less); it is checked against the metadata afterwards.
+    let handshake = this.#handshake;
+    if (!this.connected) handshake = (await this.#open(options)).handshake;
+    const wire = this.#wire;
+    if (!wire) {
+      await handshake; // throws why the connection failed
+      throw new ConnectionClosedError("connection closed during the handshake");
+    }
     const objectId = options.objectId ?? this.#resolved!.object;
     let flags = options.flags ?? 0;
-    if (objectId === this.#resolved!.object && this.#metadataKnown && !(flags & Flags.BATCH)) {
-      if (
-        method !== "__getattr__" && method !== "__setattr__" && !this.methods.has(method) &&
-        !this.oneway.has(method)
-      ) {
-        throw attributeError(
-          `remote object '${this.uri}' has no exposed attribute or method '${method}'`,
-        );
-      }
-      if (this.oneway.has(method)) flags |= Flags.ONEWAY;
-    }
+    const checked = objectId === this.#resolved!.object && !(flags & Flags.BATCH);
+    if (checked && this.#metadataKnown && this.#checkMethod(method)) flags |= Flags.ONEWAY;
     const seq = this.#nextSeq();
     const oneway = (flags & Flags.ONEWAY) !== 0;
     const timeout = options.timeout ?? this.timeout;
@@ -633,7 +671,7 @@ export class PyroProxy implements AsyncDisposable {
         ? ser.dumpsCallParts(objectId, method, args, kwargs)
         : ser.dumpsCall(objectId, method, args, kwargs);
     }
-    const reply = await this.#request(
+    const answer = this.#request(
       wire,
       seq,
       {
@@ -649,6 +687,21 @@ export class PyroProxy implements AsyncDisposable {
       timeout,
       !oneway,
     );
+    if (handshake) {
+      try {
+        await handshake;
+        // metadata that arrived with the answer: refuse an unknown method as a bound proxy
+        // would have; a method the daemon marks oneway returns at once, as it would have
+        if (checked && !oneway && this.#metadataKnown && this.#checkMethod(method)) {
+          answer.catch(ignore);
+          return undefined;
+        }
+      } catch (e) {
+        answer.catch(ignore);
+        throw e;
+      }
+    }
+    const reply = await answer;
     if (oneway) return undefined;
     return this.#result(reply);
   }

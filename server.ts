@@ -445,7 +445,7 @@ export class Daemon implements AsyncDisposable {
     const ended = new Promise<void>((r) => endedResolve = r);
     const ds = this.openSession(
       (bytes) => wire.enqueue(bytes),
-      () => wire.close(),
+      (graceful) => graceful ? wire.end() : wire.close(),
       {
         remoteAddr: info.remoteAddr ?? conn.remoteAddr,
         peerCertificate: info.peerCertificate ?? conn.peerCertificate,
@@ -492,27 +492,29 @@ export class Daemon implements AsyncDisposable {
    *
    * @param send Sends one encoded reply, or a part of one: a reply with a
    *   large payload comes as its header, then its payload. Write them in order.
-   * @param close Closes the connection (after a protocol violation).
+   * @param close Closes the connection: at once after a protocol violation, or with
+   *   `graceful` true once the replies already sent are written (a refused handshake).
    * @param info The peer's address and certificate, when known.
    * @returns The session.
    */
   openSession(
     send: (bytes: Uint8Array) => unknown,
-    close: () => void,
+    close: (graceful?: boolean) => void,
     info: { remoteAddr?: unknown; peerCertificate?: unknown } = {},
   ): DaemonSession {
     const session = new SessionImpl(info.remoteAddr, info.peerCertificate);
     let open = true;
     const entry = {
       session,
-      close: () => {
+      close: (graceful?: boolean) => {
         if (!open) return;
         open = false;
         this.#sessions.delete(entry);
         this.#clientDisconnected(session);
-        close();
+        close(graceful);
       },
     };
+    session.end = () => entry.close(true);
     this.#sessions.add(entry);
     const reply = (bytes: Uint8Array) => {
       if (open) send(bytes);
@@ -566,6 +568,7 @@ export class Daemon implements AsyncDisposable {
   ): Promise<void> {
     if (this.#closed) throw new DaemonError("daemon is closed");
     if (session.handshaking) await session.handshaking;
+    if (session.refused) return; // a call sent right behind a refused CONNECT
     if (!session.connected) {
       if (msg.type !== MessageType.CONNECT) {
         throw new ProtocolError(`expected a CONNECT message first, got type ${msg.type}`);
@@ -631,6 +634,7 @@ export class Daemon implements AsyncDisposable {
     } catch (e) {
       type = MessageType.CONNECTFAIL;
       payload = serializer.dumps(e instanceof Error ? e.message : String(e));
+      session.refused = true;
     }
     this.#reply(
       send,
@@ -642,6 +646,8 @@ export class Daemon implements AsyncDisposable {
       payload,
       this.annotations(null),
     );
+    // as Pyro5: a refused client is disconnected once it has the reason
+    if (session.refused) session.end?.();
   }
 
   #sendError(

@@ -481,3 +481,88 @@ Deno.test("item streams expire after ITER_STREAM_LIFETIME, and close at once wit
   await daemon.close();
   await serving;
 });
+
+Deno.test("a proxy's first call goes out behind its CONNECT, checked against the metadata after", async (t) => {
+  class Slow {
+    calls = 0;
+    done = false;
+    @expose
+    add(a: number, b: number): number {
+      this.calls++;
+      return a + b;
+    }
+    @oneway
+    async later(): Promise<void> {
+      await new Promise((r) => setTimeout(r, 200));
+      this.done = true;
+    }
+  }
+  const warnings: unknown[] = [];
+  const logger = {
+    warn: (...a: unknown[]) => warnings.push(a),
+    info: () => {},
+    debug: () => {},
+    error: (...a: unknown[]) => warnings.push(a),
+  };
+  const obj = new Slow();
+  const daemon = new Daemon({
+    bind: false,
+    location: "mem:0",
+    logger,
+    validateHandshake: (_s, data) => {
+      if (data !== "secret") throw new Error("go away");
+      return null;
+    },
+  });
+  daemon.register(obj, "slow");
+  let writes = 0;
+  const open = () => {
+    const [a, b] = memoryPair();
+    daemon.handleConnection(b);
+    return Promise.resolve({
+      read: (buf: Uint8Array) => a.read(buf),
+      write: (buf: Uint8Array) => (writes++, a.write(buf)),
+      close: () => a.close(),
+    });
+  };
+  type S = { add(a: number, b: number): Promise<number>; later(): Promise<void> };
+  await t.step("CONNECT and the call leave in one write", async () => {
+    writes = 0;
+    const p = createProxy<S>("PYRO:slow@mem:0", { connect: open, handshake: "secret" });
+    assert.equal(await p.add(2, 3), 5);
+    assert.equal(writes, 1);
+    controlOf(p).release();
+  });
+  await t.step("a refused handshake: the handshake's error, the call never runs", async () => {
+    const before = obj.calls;
+    const p = createProxy<S>("PYRO:slow@mem:0", { connect: open, handshake: "wrong" });
+    await assert.rejects(
+      p.add(1, 1),
+      (e: Error) => e instanceof CommunicationError && e.message.endsWith("rejected: go away"),
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(obj.calls, before);
+    assert.deepEqual(warnings, []);
+  });
+  await t.step("an unknown method is refused as by a bound proxy", async () => {
+    const p = createProxy<S & { nope(): Promise<void> }>("PYRO:slow@mem:0", {
+      connect: open,
+      handshake: "secret",
+    });
+    await assert.rejects(
+      p.nope(),
+      (e: Error) =>
+        e.name === "AttributeError" &&
+        e.message === "remote object 'PYRO:slow@mem:0' has no exposed attribute or method 'nope'",
+    );
+    controlOf(p).release();
+  });
+  await t.step("a oneway method returns before it has run", async () => {
+    const p = createProxy<S>("PYRO:slow@mem:0", { connect: open, handshake: "secret" });
+    assert.equal(await p.later(), undefined);
+    assert.equal(obj.done, false);
+    assert.equal(await p.add(1, 2), 3);
+    controlOf(p).release();
+  });
+  await daemon.close();
+});
