@@ -257,6 +257,8 @@ function dateIsoformat(d: Date): string {
 
 class Encoder {
   out = SERPENT_HEADER;
+  /** Texts before `out`, when large bytes are encoded as parts of their own (else null). */
+  texts: string[] | null = null;
   depth = 0;
   readonly stack: unknown[] = [];
   readonly registry: ClassRegistry;
@@ -340,6 +342,12 @@ class Encoder {
   }
 
   bytes(b: Uint8Array): void {
+    if (this.texts !== null && b.length >= LARGE_BYTES) {
+      // a text of its own: not joined with the rest (and copied again) before encoding
+      this.texts.push(this.out + "{'data': '", base64Encode(b));
+      this.out = "', 'encoding': 'base64'}";
+      return;
+    }
     this.out += "{'data': '" + base64Encode(b) + "', 'encoding': 'base64'}";
   }
 
@@ -502,6 +510,18 @@ function parse(data: Uint8Array, registry: ClassRegistry, maxDepth: number): unk
 }
 
 function encodeWith(enc: Encoder, write: (enc: Encoder) => void): Uint8Array {
+  return encodeParts(enc, write, false) as Uint8Array;
+}
+
+/** Bytes this large become a base64 text of their own in `dumpsParts`. */
+const LARGE_BYTES = 48 * 1024;
+
+function encodeParts(
+  enc: Encoder,
+  write: (enc: Encoder) => void,
+  parts: boolean,
+): Uint8Array | Uint8Array[] {
+  if (parts) enc.texts = [];
   try {
     write(enc);
   } catch (e) {
@@ -511,7 +531,10 @@ function encodeWith(enc: Encoder, write: (enc: Encoder) => void): Uint8Array {
     }
     throw e;
   }
-  return encodeText(enc.out);
+  const texts = enc.texts;
+  if (texts === null || texts.length === 0) return encodeText(enc.out);
+  texts.push(enc.out);
+  return texts.map(encodeText);
 }
 
 /** Strings from this length on are encoded into a buffer of their length first (ASCII is the rule). */
@@ -572,27 +595,51 @@ export function createSerpentSerializer(options: SerializerOptions = {}): Serial
       args: readonly unknown[],
       kwargs: Record<string, unknown> | null,
     ): Uint8Array {
-      return encodeWith(new Encoder(registry, maxDepth), (enc) => {
-        enc.depth = 1; // inside the call tuple
-        enc.out += "(";
-        enc.value(objectId);
-        enc.out += ",";
-        enc.value(method);
-        enc.out += ",";
-        if (!Array.isArray(args)) {
-          throw new SerializeError("Cannot serialize serpent call: args is not an array");
-        }
-        if (method === "<batch>") enc.list(args);
-        else enc.tuple(args);
-        enc.out += ",";
-        if (kwargs === null) enc.out += "None";
-        else if (kwargs === undefined) enc.out += "{}";
-        else enc.value(kwargs);
-        enc.out += ")";
-      });
+      return encodeWith(new Encoder(registry, maxDepth), call(objectId, method, args, kwargs));
+    },
+    dumpsParts(value: unknown): Uint8Array | Uint8Array[] {
+      return encodeParts(new Encoder(registry, maxDepth), (enc) => enc.value(value), true);
+    },
+    dumpsCallParts(
+      objectId: string,
+      method: string,
+      args: readonly unknown[],
+      kwargs: Record<string, unknown> | null,
+    ): Uint8Array | Uint8Array[] {
+      return encodeParts(
+        new Encoder(registry, maxDepth),
+        call(objectId, method, args, kwargs),
+        true,
+      );
     },
     loadsCall(data: Uint8Array): CallMessage {
       return callFromSequence("serpent", parse(data, registry, maxDepth));
     },
   });
+}
+
+function call(
+  objectId: string,
+  method: string,
+  args: readonly unknown[],
+  kwargs: Record<string, unknown> | null,
+): (enc: Encoder) => void {
+  return (enc) => {
+    enc.depth = 1; // inside the call tuple
+    enc.out += "(";
+    enc.value(objectId);
+    enc.out += ",";
+    enc.value(method);
+    enc.out += ",";
+    if (!Array.isArray(args)) {
+      throw new SerializeError("Cannot serialize serpent call: args is not an array");
+    }
+    if (method === "<batch>") enc.list(args);
+    else enc.tuple(args);
+    enc.out += ",";
+    if (kwargs === null) enc.out += "None";
+    else if (kwargs === undefined) enc.out += "{}";
+    else enc.value(kwargs);
+    enc.out += ")";
+  };
 }
