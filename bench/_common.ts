@@ -26,7 +26,8 @@ export interface ClientSpec {
     | "iter"
     | "ns"
     | "concurrent"
-    | "hold";
+    | "hold"
+    | "echo";
   /** The object (or name server) URI. */
   uri: string;
   /** The serializer name. */
