@@ -10,8 +10,10 @@
  *
  * The client's first byte picks the mode: `P` ping-pong (48-byte messages
  * echoed one at a time), `B` bulk (the client streams bytes, the server
- * answers one byte per 1 MB received), `S` stats (the server's CPU seconds
- * and RSS as two float64).
+ * answers one byte per 1 MB received), `E` echo (messages of `count` bytes
+ * echoed whole, each read into a new buffer as a decoder that hands the
+ * bytes to its caller must), `C` connect (one 48-byte round trip, then the
+ * client closes), `S` stats (the server's CPU seconds and RSS as two float64).
  *
  * @module
  */
@@ -49,6 +51,18 @@ async function serveConn(conn: Deno.TcpConn): Promise<void> {
     } else if (mode[0] === 0x50) {
       const buf = new Uint8Array(MSG);
       while (await readFull(conn, buf)) await writeFull(conn, buf);
+    } else if (mode[0] === 0x43) {
+      const buf = new Uint8Array(MSG);
+      if (await readFull(conn, buf)) await writeFull(conn, buf);
+    } else if (mode[0] === 0x45) {
+      const head = new Uint8Array(4);
+      if (!(await readFull(conn, head))) return;
+      const size = new DataView(head.buffer).getUint32(0);
+      while (true) {
+        const buf = new Uint8Array(size);
+        if (!(await readFull(conn, buf))) break;
+        await writeFull(conn, buf);
+      }
     } else {
       const buf = new Uint8Array(256 * 1024);
       const ack = new Uint8Array(1);
@@ -100,8 +114,50 @@ async function client(spec: ClientSpec): Promise<void> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   conn.setNoDelay(true);
   const bulk = spec.scenario === "bulk";
-  await writeFull(conn, new Uint8Array([bulk ? 0x42 : 0x50]));
-  const body = bulk
+  const mode = spec.scenario === "connect"
+    ? 0x43
+    : spec.scenario === "echo"
+    ? 0x45
+    : bulk
+    ? 0x42
+    : 0x50;
+  await writeFull(conn, new Uint8Array([mode]));
+  if (mode === 0x45) {
+    const head = new Uint8Array(4);
+    new DataView(head.buffer).setUint32(0, spec.count);
+    await writeFull(conn, head);
+  }
+  const body = mode === 0x43
+    ? async (deadline: number) => {
+      // new connections: connect, one 48-byte round trip, close
+      const buf = new Uint8Array(MSG);
+      let n = 0;
+      do {
+        for (let i = 0; i < 8; i++) {
+          const c = await Deno.connect({ hostname: "127.0.0.1", port });
+          c.setNoDelay(true);
+          await writeFull(c, new Uint8Array([0x43]));
+          await writeFull(c, buf);
+          if (!(await readFull(c, buf))) throw new Error("closed");
+          c.close();
+          n++;
+        }
+      } while (now() < deadline);
+      return n;
+    }
+    : mode === 0x45
+    ? async (deadline: number) => {
+      // MB/s both ways, a new buffer for each message read
+      const data = new Uint8Array(spec.count);
+      let n = 0;
+      do {
+        await writeFull(conn, data);
+        if (!(await readFull(conn, new Uint8Array(spec.count)))) throw new Error("closed");
+        n++;
+      } while (now() < deadline);
+      return 2 * n * spec.count / 1e6;
+    }
+    : bulk
     ? async (deadline: number) => {
       // MB streamed one way; the server acknowledges each MB
       const data = new Uint8Array(CHUNK);
@@ -141,7 +197,7 @@ async function client(spec: ClientSpec): Promise<void> {
     const c1 = cpuSeconds();
     const s1 = await serverCpu(port);
     const r: RepResult = { rep, value: ops / dt, ops, seconds: dt };
-    if (!bulk) {
+    if (mode === 0x50) {
       r.clientCpuPer10k = (c1 - c0) / ops * 1e4;
       r.serverCpuPer10k = (s1 - s0) / ops * 1e4;
       r.cpuPer10k = r.clientCpuPer10k + r.serverCpuPer10k;

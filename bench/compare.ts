@@ -495,21 +495,25 @@ async function main(): Promise<number> {
   };
 
   const rawPing: ClientOutcome = { lines: [] }, rawBulk: ClientOutcome = { lines: [] };
+  const rawConnect: ClientOutcome = { lines: [] };
+  const rawEcho = new Map<number, ClientOutcome>();
   let rawS: Server | null = null;
-  const rawRep = async (scenario: "calls" | "bulk") => {
+  const rawRep = async (scenario: "calls" | "bulk" | "connect" | "echo", size = 0) => {
     if (!rawS) return;
     const rs = {
       ...base,
       reps: 1,
       uri: rawS.uri,
       serializer: "",
-      count: quick ? 1000 : 50_000_000,
+      count: scenario === "echo" ? size : quick ? 1000 : 50_000_000,
       scenario,
     };
-    merge(
-      scenario === "calls" ? rawPing : rawBulk,
-      await runClient(denoCmd("bench/_raw.ts", ["client", JSON.stringify(rs)]), T),
-    );
+    let into = scenario === "calls" ? rawPing : scenario === "bulk" ? rawBulk : rawConnect;
+    if (scenario === "echo") {
+      if (!rawEcho.has(size)) rawEcho.set(size, { lines: [] });
+      into = rawEcho.get(size)!;
+    }
+    merge(into, await runClient(denoCmd("bench/_raw.ts", ["client", JSON.stringify(rs)]), T));
   };
   try {
     if (only.has("raw")) {
@@ -628,7 +632,7 @@ async function main(): Promise<number> {
 
     if (only.has("connect")) {
       log("new connections (connect, handshake, one call, close)");
-      const r = await both({ scenario: "connect" });
+      const r = await both({ scenario: "connect" }, () => rawRep("connect"));
       addRow({
         id: "connect",
         group: "connect",
@@ -646,7 +650,7 @@ async function main(): Promise<number> {
         for (const ser of SERIALIZERS) {
           const r = await both(
             { scenario: "bulk", serializer: ser, count: size, seconds: S.bulkSeconds, warmup: 0 },
-            ser === "msgpack" ? () => rawRep("bulk") : undefined,
+            ser === "msgpack" ? () => rawRep("bulk").then(() => rawRep("echo", size)) : undefined,
           );
           const mb = size >= 1e6 ? `${size / 1e6} MB` : `${size / 1024} KB`;
           addRow({
@@ -897,6 +901,33 @@ async function main(): Promise<number> {
         pyro5: null,
         errors: [bulk.error],
       });
+      const conn = summarize(rawConnect);
+      if (rawConnect.lines.length) {
+        addRow({
+          id: "raw.connect",
+          group: "raw",
+          label: "raw Deno TCP connect + one 48 B round trip + close (/s)",
+          unit: "/s",
+          tyro: conn.value,
+          pyro5: null,
+          errors: [conn.error],
+        });
+      }
+      for (const [size, o] of rawEcho) {
+        const e = summarize(o);
+        addRow({
+          id: `raw.echo.${size}`,
+          group: "raw",
+          label: `raw Deno TCP echo of ${
+            size >= 1e6 ? `${size / 1e6} MB` : `${size / 1024} KB`
+          }, a new buffer per message read (MB/s)`,
+          unit: "MB/s",
+          tyro: e.value,
+          pyro5: null,
+          note: "both ways, as the bulk rows; the most an echo that hands its bytes on can do",
+          errors: [e.error],
+        });
+      }
       rows.unshift(...rows.splice(first)); // the floor and ceiling go first
     }
 
