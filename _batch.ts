@@ -19,6 +19,7 @@ interface Recorded {
 }
 
 const noop = () => {};
+const NO_KWARGS = Object.freeze({});
 
 /** Rejects a recorded call; a result nobody awaits must not be an unhandled rejection. */
 function fail(c: Recorded, e: unknown): void {
@@ -75,7 +76,16 @@ export function batch<T = unknown>(
   const control: BatchControl = {
     async $send(options = {}) {
       const these = calls.splice(0);
-      const triples = these.map((c) => Object.freeze([c.method, Object.freeze(c.args), {}]));
+      // Pyro5 sends (method, args, kwargs) tuples; only serpent and marshal tell a tuple from
+      // a list on the wire, so only they pay for freezing
+      const tuples = proxy.serializer.id <= 2;
+      const triples: unknown[] = new Array(these.length);
+      for (let i = 0; i < these.length; i++) {
+        const c = these[i];
+        triples[i] = tuples
+          ? Object.freeze([c.method, Object.freeze(c.args), NO_KWARGS])
+          : [c.method, c.args, NO_KWARGS];
+      }
       let flags = Flags.BATCH;
       if (options.oneway) flags |= Flags.ONEWAY;
       let results: unknown;
@@ -92,14 +102,16 @@ export function batch<T = unknown>(
       const list = Array.isArray(results) ? results : [];
       const out: unknown[] = [];
       let failed: unknown = null;
-      these.forEach((c, i) => {
+      for (let i = 0; i < these.length; i++) {
+        const c = these[i];
         if (failed) {
-          return fail(
+          fail(
             c,
             new PyroError("batch call not executed: an earlier call in the batch failed", {
               cause: failed,
             }),
           );
+          continue;
         }
         const r = list[i];
         if (r instanceof ExceptionWrapper) {
@@ -111,7 +123,7 @@ export function batch<T = unknown>(
           out.push(r);
           c.resolve(r);
         }
-      });
+      }
       return out;
     },
   };
