@@ -105,9 +105,10 @@ export class Daemon implements AsyncDisposable {
   readonly #objects = new Map<string, Registration>();
   readonly #ids = new Map<unknown, string>();
   readonly #streams: ItemStreams;
-  readonly #sessions = new Set<{ session: SessionImpl; close(): void }>();
+  readonly #sessions = new Set<{ session: SessionImpl; close(graceful?: boolean): void }>();
   #inFlight = 0;
   #idle: (() => void)[] = [];
+  #drained: (() => void)[] = [];
   readonly #serializers = new Map<number, Serializer>();
   #closed = false;
   #serving: Promise<void> | null = null;
@@ -468,7 +469,7 @@ export class Daemon implements AsyncDisposable {
           );
         }
         ds.close();
-        this.#connections--;
+        if (--this.#connections === 0) { for (const r of this.#drained.splice(0)) r(); }
         this.#connectionSlots.shift()?.();
         endedResolve();
       },
@@ -930,7 +931,16 @@ export class Daemon implements AsyncDisposable {
     this.#listener?.close();
     for (const r of this.#connectionSlots.splice(0)) r();
     if (this.#inFlight > 0) await new Promise<void>((r) => this.#idle.push(r));
-    for (const s of [...this.#sessions]) s.close();
+    // replies already made still go out (e.g. the answer to the call that asked for the close)
+    for (const s of [...this.#sessions]) s.close(true);
+    if (this.#connections > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        new Promise<void>((r) => this.#drained.push(r)),
+        new Promise<void>((r) => timer = setTimeout(r, CLOSE_FLUSH_MS)),
+      ]);
+      clearTimeout(timer);
+    }
     this.#streams.closeAll();
     await this.#serving?.catch(() => {});
     if (this.#options.unixSocket && !this.#options.listener) {
@@ -945,6 +955,8 @@ export class Daemon implements AsyncDisposable {
 }
 
 const PONG = new TextEncoder().encode("pong");
+/** How long a closing daemon waits for replies already made to be written. */
+const CLOSE_FLUSH_MS = 1000;
 const NO_ANNOTATIONS: ReadonlyMap<string, Uint8Array> = new Map();
 
 /** The context of one INVOKE; its response annotations map is made on first use. */

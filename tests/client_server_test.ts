@@ -566,3 +566,18 @@ Deno.test("a proxy's first call goes out behind its CONNECT, checked against the
   });
   await daemon.close();
 });
+
+Deno.test("a daemon closed by the call it is serving still sends that call's answer", async () => {
+  for (let round = 0; round < 5; round++) {
+    const daemon = new Daemon({ host: "127.0.0.1" });
+    const echo = new EchoServer();
+    daemon.register(echo, "test.echoserver");
+    const serving = daemon.serve();
+    const closed = echo.mustShutdown.then(() => daemon.close());
+    const p = await connect<EchoServer>(daemon.uriFor("test.echoserver"));
+    assert.equal(await p.shutdown(), null);
+    await closed;
+    await serving;
+    controlOf(p).release();
+  }
+});
