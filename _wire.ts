@@ -42,6 +42,7 @@ export class MessageConnection {
   #closed = false;
   #lastRead = Date.now();
   #idleTimer: ReturnType<typeof setInterval> | undefined;
+  #shutdownTimer: ReturnType<typeof setTimeout> | undefined;
 
   readonly #reader: MessageReader;
   #messageStart = 0;
@@ -225,6 +226,27 @@ export class MessageConnection {
     while (off < data.length) off += await this.conn.write(off ? data.subarray(off) : data);
   }
 
+  /**
+   * Ends the connection from this side without cancelling the pending read
+   * (a cancelled read costs an error with a stack trace): shuts down the
+   * sending side and closes when the peer closes too, or after `timeoutMs`.
+   * Transports without a half close are closed at once.
+   *
+   * @param timeoutMs How long to wait for the peer to close.
+   */
+  shutdown(timeoutMs = 1000): void {
+    if (this.#closed) return;
+    const conn = this.conn as Connection & { closeWrite?: () => Promise<void> | void };
+    if (typeof conn.closeWrite !== "function" || this.#writing) return this.close();
+    try {
+      const r = conn.closeWrite();
+      if (r instanceof Promise) r.catch(() => this.close());
+    } catch {
+      return this.close();
+    }
+    this.#shutdownTimer = setTimeout(() => this.close(), timeoutMs);
+  }
+
   /** Closes the connection once everything queued has been written. */
   end(): void {
     if (this.#writing) this.#writing.then(() => this.close(), () => this.close());
@@ -240,6 +262,7 @@ export class MessageConnection {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#idleTimer);
+    clearTimeout(this.#shutdownTimer);
     try {
       this.conn.close();
     } catch { /* already closed */ }

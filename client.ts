@@ -523,8 +523,10 @@ export class PyroProxy implements AsyncDisposable {
   }
 
   #onClose(wire: MessageConnection, error?: unknown): void {
-    if (this.#wire === wire) this.#wire = null;
-    if (this.#pending.size === 0) return; // a release with nothing waiting: no error to build
+    // a connection released earlier: nothing of it was pending then, what is pending now is not its
+    if (this.#wire !== wire) return;
+    this.#wire = null;
+    if (this.#pending.size === 0) return; // nothing waiting: no error to build
     const err = new ConnectionClosedError(
       error
         ? `receiving: connection lost: ${(error as Error).message ?? error}`
@@ -778,10 +780,22 @@ export class PyroProxy implements AsyncDisposable {
 
   /**
    * Closes the connection (Pyro5's `_pyroRelease`); the next call reconnects.
+   * With no call pending the socket is half closed and ends when the daemon
+   * closes its side (at most a second later); calls still pending are
+   * rejected with a ConnectionClosedError at once.
    */
   release(): void {
-    this.#wire?.close();
-    this.#wire = null;
+    const wire = this.#wire;
+    if (!wire) return;
+    if (this.#pending.size === 0) {
+      // a half close: the daemon closes in turn and the pending read ends with the end of the
+      // stream instead of being cancelled (which costs an error with a stack trace)
+      this.#wire = null;
+      wire.shutdown();
+    } else {
+      wire.close(); // rejects what is pending (#onClose)
+      this.#wire = null;
+    }
   }
 
   /**
