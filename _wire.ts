@@ -8,7 +8,7 @@
  */
 
 import { MessageReader } from "./protocol/message_reader.ts";
-import type { Message } from "./protocol/message.ts";
+import { allocate, type Message } from "./protocol/message.ts";
 import type { Connection } from "./transport/types.ts";
 
 /** Options of a {@linkcode MessageConnection}. */
@@ -79,7 +79,8 @@ export class MessageConnection {
 
   async #readLoop(): Promise<void> {
     const reader = this.#reader;
-    let buf = new Uint8Array(READ_BUFFER_START);
+    // the first buffer is cut from a shared slab (a new ArrayBuffer per connection costs more)
+    let buf = allocate(READ_BUFFER_START);
     try {
       while (!this.#closed) {
         // the rest of a large body is read in place rather than copied out of `buf`
@@ -206,7 +207,10 @@ export class MessageConnection {
     let n = 0;
     for (let i = from; i < to; i++) n += parts[i].length;
     let out: Uint8Array;
-    if (n <= MAX_COALESCE_BUFFER) {
+    if (n <= SMALL_WRITE && this.#coalesce.length < n) {
+      // a connection's first small writes (handshake, a call) need no buffer of its own
+      out = allocate(n);
+    } else if (n <= MAX_COALESCE_BUFFER) {
       if (this.#coalesce.length < n) {
         this.#coalesce = new Uint8Array(
           Math.min(MAX_COALESCE_BUFFER, Math.max(n, this.#coalesce.length * 2, 4096)),
@@ -271,6 +275,8 @@ export class MessageConnection {
 }
 
 const LARGE_PART = 64 * 1024;
+/** Writes this small are joined in slab memory until the connection has a buffer of its own. */
+const SMALL_WRITE = 1024;
 /**
  * Queued messages that go out at once instead of waiting for the rest: with
  * 64 calls in flight this lets client and daemon work at the same time

@@ -306,8 +306,12 @@ export function copyOut(bytes: Uint8Array): Uint8Array {
  * Hands out memory for an encoded message: small messages are cut from a
  * shared slab (a new Uint8Array is zero-filled, which costs more than
  * encoding a small call); a slab region is never handed out twice.
+ *
+ * @param size The number of bytes.
+ * @returns Zeroed bytes that nothing else will ever be handed.
+ * @internal
  */
-function allocate(size: number): Uint8Array {
+export function allocate(size: number): Uint8Array {
   if (size > SMALL) return new Uint8Array(size);
   if (slabPos + size > slab.length) {
     slab = new Uint8Array(SLAB_SIZE);

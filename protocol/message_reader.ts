@@ -10,6 +10,7 @@
 import { ProtocolError } from "../errors.ts";
 import { DEFAULT_MAX_MESSAGE_SIZE, HEADER_SIZE } from "./constants.ts";
 import {
+  allocate,
   checkPrefix,
   copyOut,
   decodeBody,
@@ -39,7 +40,7 @@ import {
 export class MessageReader {
   readonly #options: DecodeOptions;
   readonly #max: number;
-  #head = new Uint8Array(HEADER_SIZE);
+  #head = allocate(HEADER_SIZE); // from a shared slab: a new small ArrayBuffer costs more
   #headLen = 0;
   #header: MessageHeader | null = null;
   #body: Uint8Array | null = null;
