@@ -174,14 +174,20 @@ export interface CallOptions {
 
 /** A call waiting for its reply: one object per call, no closures unless it has a timeout or a signal. */
 class Pending {
-  resolve!: (msg: Message) => void;
+  resolve!: (value: unknown) => void;
   reject!: (err: unknown) => void;
+  /** Settle with the decoded result instead of the reply message. */
+  readonly decode: boolean;
+
+  constructor(decode: boolean) {
+    this.decode = decode;
+  }
   #timer: ReturnType<typeof setTimeout> | undefined;
   #signal: AbortSignal | undefined;
   #onAbort: (() => void) | undefined;
 
-  readonly executor = (resolve: (msg: Message) => void, reject: (err: unknown) => void): void => {
-    this.resolve = resolve;
+  readonly executor = (resolve: (value: never) => void, reject: (err: unknown) => void): void => {
+    this.resolve = resolve as (value: unknown) => void;
     this.reject = reject;
   };
 
@@ -519,7 +525,14 @@ export class PyroProxy implements AsyncDisposable {
     const p = this.#pending.get(msg.seq);
     if (!p) return; // a late reply to a call that timed out
     this.#pending.delete(msg.seq);
-    p.resolve(msg);
+    if (!p.decode) return p.resolve(msg);
+    let value: unknown;
+    try {
+      value = this.#result(msg);
+    } catch (e) {
+      return p.reject(e);
+    }
+    p.resolve(value);
   }
 
   #onClose(wire: MessageConnection, error?: unknown): void {
@@ -538,6 +551,11 @@ export class PyroProxy implements AsyncDisposable {
     for (const p of pending) p.reject(err);
   }
 
+  /**
+   * Sends a request and waits for its reply: the reply message, or with
+   * `decode` the decoded result of an INVOKE (settled in `#onMessage`, with
+   * no async frame between the reply and the caller).
+   */
   #request(
     wire: MessageConnection,
     seq: number,
@@ -545,6 +563,7 @@ export class PyroProxy implements AsyncDisposable {
     signal: AbortSignal | undefined,
     timeout: number,
     expectReply = true,
+    decode = false,
   ): Promise<Message> {
     const bytes = encodeMessageParts(
       msg,
@@ -558,7 +577,7 @@ export class PyroProxy implements AsyncDisposable {
         throw new ConnectionClosedError(`sending: connection lost: ${(e as Error).message}`);
       });
     }
-    const pending = new Pending();
+    const pending = new Pending(decode);
     const promise = new Promise<Message>(pending.executor);
     if (signal?.aborted) {
       pending.reject(abortReason(signal));
@@ -590,8 +609,18 @@ export class PyroProxy implements AsyncDisposable {
     kwargs: Record<string, unknown> | null = {},
     options: CallOptions & { flags?: number; objectId?: string } = {},
   ): Promise<unknown> {
-    const first = this.#invokeOnce(method, args, kwargs, options);
-    // without retries the call's own promise is the result: no second async frame per call
+    let first: Promise<unknown>;
+    const wire = this.#wire;
+    if (wire !== null && !wire.closed && this.#handshake === null) {
+      // connected: no async frame at all, the reply settles the caller's promise directly
+      try {
+        first = this.#send(wire, method, args, kwargs, options);
+      } catch (e) {
+        first = Promise.reject(e);
+      }
+    } else {
+      first = this.#invokeOnce(method, args, kwargs, options);
+    }
     return this.maxRetries > 0 ? this.#retry(first, method, args, kwargs, options) : first;
   }
 
@@ -635,13 +664,52 @@ export class PyroProxy implements AsyncDisposable {
       await handshake; // throws why the connection failed
       throw new ConnectionClosedError("connection closed during the handshake");
     }
+    const knownBefore = this.#metadataKnown;
+    const answer = this.#send(wire, method, args, kwargs, options);
+    if (handshake) {
+      try {
+        await handshake;
+        // metadata that arrived with the answer: refuse an unknown method as a bound proxy
+        // would have; a method the daemon marks oneway returns at once, as it would have
+        const flags = options.flags ?? 0;
+        const checked = (options.objectId ?? this.#resolved!.object) === this.#resolved!.object &&
+          !(flags & Flags.BATCH);
+        if (
+          checked && !knownBefore && !(flags & Flags.ONEWAY) && this.#metadataKnown &&
+          this.#checkMethod(method)
+        ) {
+          answer.catch(ignore);
+          return undefined;
+        }
+      } catch (e) {
+        answer.catch(ignore);
+        throw e;
+      }
+    }
+    return await answer;
+  }
+
+  /**
+   * Sends an INVOKE on an open connection. Throws at once when the call
+   * cannot be sent (unknown method, serialization); the promise settles with
+   * the decoded result (undefined for oneway calls).
+   */
+  #send(
+    wire: MessageConnection,
+    method: string,
+    args: readonly unknown[],
+    kwargs: Record<string, unknown> | null,
+    options: CallOptions & { flags?: number; objectId?: string },
+  ): Promise<unknown> {
     const objectId = options.objectId ?? this.#resolved!.object;
     let flags = options.flags ?? 0;
-    const checked = objectId === this.#resolved!.object && !(flags & Flags.BATCH);
-    if (checked && this.#metadataKnown && this.#checkMethod(method)) flags |= Flags.ONEWAY;
-    const seq = this.#nextSeq();
+    if (
+      objectId === this.#resolved!.object && !(flags & Flags.BATCH) && this.#metadataKnown &&
+      this.#checkMethod(method)
+    ) {
+      flags |= Flags.ONEWAY;
+    }
     const oneway = (flags & Flags.ONEWAY) !== 0;
-    const timeout = options.timeout ?? this.timeout;
     let payload: Uint8Array | Uint8Array[];
     let serializerId = this.serializer.id;
     let annotations = this.annotations;
@@ -673,7 +741,8 @@ export class PyroProxy implements AsyncDisposable {
         ? ser.dumpsCallParts(objectId, method, args, kwargs)
         : ser.dumpsCall(objectId, method, args, kwargs);
     }
-    const answer = this.#request(
+    const seq = this.#nextSeq();
+    return this.#request(
       wire,
       seq,
       {
@@ -686,26 +755,10 @@ export class PyroProxy implements AsyncDisposable {
         payload,
       },
       options.signal,
-      timeout,
+      options.timeout ?? this.timeout,
       !oneway,
+      true,
     );
-    if (handshake) {
-      try {
-        await handshake;
-        // metadata that arrived with the answer: refuse an unknown method as a bound proxy
-        // would have; a method the daemon marks oneway returns at once, as it would have
-        if (checked && !oneway && this.#metadataKnown && this.#checkMethod(method)) {
-          answer.catch(ignore);
-          return undefined;
-        }
-      } catch (e) {
-        answer.catch(ignore);
-        throw e;
-      }
-    }
-    const reply = await answer;
-    if (oneway) return undefined;
-    return this.#result(reply);
   }
 
   #result(reply: Message): unknown {

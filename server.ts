@@ -452,15 +452,23 @@ export class Daemon implements AsyncDisposable {
         peerCertificate: info.peerCertificate ?? conn.peerCertificate,
       },
     );
+    const receiveNow = (ds as InternalSession)[RECEIVE_NOW];
+    const failed = (e: unknown) => {
+      this.#logger.warn(`closing connection ${ds.session.id}: ${(e as Error).message}`, e);
+      wire.close(e);
+    };
     wire = new MessageConnection(conn, {
       maxMessageSize: this.config.MAX_MESSAGE_SIZE,
       idleTimeoutMs: this.config.COMMTIMEOUT * 1000,
       onMessage: (msg) => {
-        const p = ds.receive(msg).catch((e) => {
-          this.#logger.warn(`closing connection ${ds.session.id}: ${(e as Error).message}`, e);
-          wire.close(e);
-        });
-        this.#track(p);
+        let later: Promise<void> | undefined;
+        try {
+          later = receiveNow(msg);
+        } catch (e) {
+          failed(e);
+          return;
+        }
+        if (later !== undefined) this.#track(later.catch(failed));
       },
       onClose: (error) => {
         if (error) {
@@ -524,7 +532,8 @@ export class Daemon implements AsyncDisposable {
       session,
       receive: (msg) => this.#receive(session, msg, reply),
       close: entry.close,
-    };
+      [RECEIVE_NOW]: (msg: Message) => this.#receiveNow(session, msg, reply),
+    } as DaemonSession;
   }
 
   #clientDisconnected(session: SessionImpl): void {
@@ -560,6 +569,40 @@ export class Daemon implements AsyncDisposable {
       { compress: this.config.COMPRESSION, maxMessageSize: this.config.MAX_MESSAGE_SIZE },
     );
     for (const part of parts) send(part);
+  }
+
+  /**
+   * Handles one message. Plain (non-async) methods are served without a
+   * promise: the result is undefined when the message was handled at once.
+   */
+  #receiveNow(
+    session: SessionImpl,
+    msg: Message,
+    send: (bytes: Uint8Array) => void,
+  ): Promise<void> | undefined {
+    if (
+      this.#closed || session.handshaking || !session.connected || session.refused ||
+      msg.type !== MessageType.INVOKE
+    ) {
+      return this.#receive(session, msg, send);
+    }
+    const max = this.config.MAX_CALLS_PER_CONNECTION;
+    if (max > 0 && session.inFlight >= max) return this.#receive(session, msg, send);
+    session.inFlight++;
+    let later: Promise<void> | undefined;
+    try {
+      later = this.#invoke(session, msg, send);
+    } finally {
+      if (later === undefined) {
+        session.inFlight--;
+        if (session.waiting.length) session.waiting.shift()!();
+      }
+    }
+    if (later === undefined) return undefined;
+    return later.finally(() => {
+      session.inFlight--;
+      if (session.waiting.length) session.waiting.shift()!();
+    });
   }
 
   async #receive(
@@ -700,11 +743,11 @@ export class Daemon implements AsyncDisposable {
     return this.annotations(ctx);
   }
 
-  async #invoke(
+  #invoke(
     session: SessionImpl,
     msg: Message,
     send: (bytes: Uint8Array) => void,
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     let serializer: Serializer;
     try {
       serializer = this.#serializer(msg.serializerId);
@@ -714,59 +757,29 @@ export class Daemon implements AsyncDisposable {
     const oneway = (msg.flags & Flags.ONEWAY) !== 0;
     const corr = msg.correlationId ?? randomUuidBytes();
     const ctx = new InvokeContext(msg, corr, session);
-    const sendError = (
-      err: unknown,
-      flags = 0,
-      annotations?: Map<string, Uint8Array>,
-      traceback?: string[] | null,
-    ) => {
-      if (!oneway) {
-        this.#sendError(send, serializer, ctx, err, flags, annotations, traceback);
-      }
-    };
     let call: CallMessage;
     try {
       call = msg.flags & Flags.KEEPSERIALIZED
         ? blobCall(msg, serializer.id)
         : serializer.loadsCall(msg.payload);
     } catch (e) {
-      sendError(
-        e instanceof SerializeError ? e : new SerializeError(String((e as Error).message ?? e)),
-      );
-      return;
+      if (!oneway) {
+        this.#sendError(
+          send,
+          serializer,
+          ctx,
+          e instanceof SerializeError ? e : new SerializeError(String((e as Error).message ?? e)),
+          0,
+        );
+      }
+      return undefined;
     }
     try {
       const reg = this.#objects.get(call.objectId);
       if (!reg) throw new DaemonError("unknown object");
       const target = reg.isClass ? this.#instance(reg, session) : reg.object;
       if (msg.flags & Flags.BATCH) {
-        const results: unknown[] = [];
-        const calls = Array.isArray(call.args) ? call.args : [];
-        for (const c of calls) {
-          const [method, vargs, kwargs] = Array.isArray(c) ? c : [];
-          try {
-            let r = this.#call(ctx, reg, target, String(method), vargs ?? [], kwargs ?? null);
-            if (isThenable(r)) r = await r; // plain methods stay synchronous: no microtask per item
-            results.push(this.#autoproxy(r));
-          } catch (e) {
-            const err = e instanceof Error ? e : new PyroError(String(e));
-            (err as { remoteTraceback?: string[] }).remoteTraceback ??= this.#traceback(err);
-            results.push(new ExceptionWrapper(err));
-            break;
-          }
-        }
-        if (oneway) return;
-        this.#reply(
-          send,
-          MessageType.RESULT,
-          serializer.id,
-          Flags.BATCH,
-          msg.seq,
-          corr,
-          serializer.dumps(results),
-          this.#replyAnnotations(ctx),
-        );
-        return;
+        return this.#batch(session, msg, send, serializer, ctx, reg, target, call);
       }
       let result: unknown;
       if (call.method === "__getattr__") {
@@ -788,38 +801,111 @@ export class Daemon implements AsyncDisposable {
           this.#call(ctx, reg, target, call.method, call.args, call.kwargs)
         );
         this.#track(p.catch((e) => this.#logger.warn(`oneway call ${call.method} failed`, e)));
-        return;
+        return undefined;
       } else {
         result = this.#call(ctx, reg, target, call.method, call.args, call.kwargs);
-        if (isThenable(result)) result = await result;
+        if (isThenable(result)) {
+          return this.#respondLater(session, msg, send, serializer, ctx, result);
+        }
+      }
+      if (!oneway) this.#respond(session, msg, send, serializer, ctx, result);
+    } catch (e) {
+      if (!oneway) this.#sendError(send, serializer, ctx, e, 0);
+    }
+    return undefined;
+  }
+
+  async #respondLater(
+    session: SessionImpl,
+    msg: Message,
+    send: (bytes: Uint8Array) => void,
+    serializer: Serializer,
+    ctx: InvokeContext,
+    pending: PromiseLike<unknown>,
+  ): Promise<void> {
+    try {
+      this.#respond(session, msg, send, serializer, ctx, await pending);
+    } catch (e) {
+      this.#sendError(send, serializer, ctx, e, 0);
+    }
+  }
+
+  /** Sends a call's result (or, for an iterator, the stream id). */
+  #respond(
+    session: SessionImpl,
+    msg: Message,
+    send: (bytes: Uint8Array) => void,
+    serializer: Serializer,
+    ctx: InvokeContext,
+    result: unknown,
+  ): void {
+    if (this.config.ITER_STREAMING && isStreamable(result)) {
+      const id = this.#streams.open(session, result);
+      this.#sendError(
+        send,
+        serializer,
+        ctx,
+        new ProtocolError("result of call is an iterator"),
+        Flags.ITEMSTREAMRESULT,
+        new Map([["STRM", new TextEncoder().encode(id)]]),
+        null,
+      );
+      return;
+    }
+    const value = this.#autoproxy(result);
+    const payload = serializer.dumpsParts ? serializer.dumpsParts(value) : serializer.dumps(value);
+    this.#reply(
+      send,
+      MessageType.RESULT,
+      serializer.id,
+      0,
+      msg.seq,
+      ctx.correlationId,
+      payload,
+      this.#replyAnnotations(ctx),
+    );
+  }
+
+  async #batch(
+    _session: SessionImpl,
+    msg: Message,
+    send: (bytes: Uint8Array) => void,
+    serializer: Serializer,
+    ctx: InvokeContext,
+    reg: Registration,
+    target: unknown,
+    call: CallMessage,
+  ): Promise<void> {
+    const oneway = (msg.flags & Flags.ONEWAY) !== 0;
+    try {
+      const results: unknown[] = [];
+      const calls = Array.isArray(call.args) ? call.args : [];
+      for (const c of calls) {
+        const [method, vargs, kwargs] = Array.isArray(c) ? c : [];
+        try {
+          let r = this.#call(ctx, reg, target, String(method), vargs ?? [], kwargs ?? null);
+          if (isThenable(r)) r = await r; // plain methods stay synchronous: no microtask per item
+          results.push(this.#autoproxy(r));
+        } catch (e) {
+          const err = e instanceof Error ? e : new PyroError(String(e));
+          (err as { remoteTraceback?: string[] }).remoteTraceback ??= this.#traceback(err);
+          results.push(new ExceptionWrapper(err));
+          break;
+        }
       }
       if (oneway) return;
-      if (this.config.ITER_STREAMING && isStreamable(result)) {
-        const id = this.#streams.open(session, result);
-        sendError(
-          new ProtocolError("result of call is an iterator"),
-          Flags.ITEMSTREAMRESULT,
-          new Map([["STRM", new TextEncoder().encode(id)]]),
-          null,
-        );
-        return;
-      }
-      const value = this.#autoproxy(result);
-      const payload = serializer.dumpsParts
-        ? serializer.dumpsParts(value)
-        : serializer.dumps(value);
       this.#reply(
         send,
         MessageType.RESULT,
         serializer.id,
-        0,
+        Flags.BATCH,
         msg.seq,
-        corr,
-        payload,
+        ctx.correlationId,
+        serializer.dumps(results),
         this.#replyAnnotations(ctx),
       );
     } catch (e) {
-      sendError(e);
+      if (!oneway) this.#sendError(send, serializer, ctx, e, 0);
     }
   }
 
@@ -955,6 +1041,11 @@ export class Daemon implements AsyncDisposable {
 }
 
 const PONG = new TextEncoder().encode("pong");
+/** The daemon's own entry into a session: handles a message without a promise when it can. */
+const RECEIVE_NOW = Symbol("receiveNow");
+type InternalSession = DaemonSession & {
+  [RECEIVE_NOW]: (msg: Message) => Promise<void> | undefined;
+};
 /** How long a closing daemon waits for replies already made to be written. */
 const CLOSE_FLUSH_MS = 1000;
 const NO_ANNOTATIONS: ReadonlyMap<string, Uint8Array> = new Map();
