@@ -45,61 +45,68 @@ and after each change; the table above is a full run after all of them.
 | Calls: one \`Pending\` object per request (no closures unless there is a timeout or a signal), no \`.catch\` per send (a failed write closes the connection and rejects what is pending), no second async frame when \`maxRetries\` is 0, response annotations map made on first use, one shared read-only map for messages without annotations | in one process: pipelined 378k → 495k calls/s |
 | Writes: when 16 or more messages queue up in one go (the replies to a pipelined read), they leave at once and the rest follows, so client and daemon work at the same time instead of in turns | pipelined 64 in flight 240k → 300–400k calls/s; serpent 92k → 220k |
 | Batches: \`(method, args, kwargs)\` frozen into tuples only for serpent and marshal, one shared kwargs dict, plain loops | batched msgpack 820k → 1.1M calls/s |
+| No async frames per call: the daemon serves a plain method synchronously (no promise per message unless the method returns one), and the client settles the caller's promise with the decoded result straight from the read loop | pipelined 400k → 550k calls/s; in one process 495k → 704k; one call at a time ~90% of raw in a quiet period |
+| Per-connection buffers cut from the shared slab (the first read buffer, the reader's header, small coalesced writes), and \`release()\` with nothing pending half-closes the socket instead of cancelling the pending read (Deno builds an error with a stack trace for a cancelled read) | client CPU per new connection 247 → 152 µs, daemon 135 → 115 µs; new connections 3.9k → 4.5k/s |
 | Handshake pipelining: a new proxy's first call goes out in the same write as its \`CONNECT\` and is checked against the metadata when the answer comes (an unknown method fails as before; a method the daemon marks oneway returns at once). The daemon drops calls behind a refused \`CONNECT\` and disconnects the client once the \`CONNECTFAIL\` is written, as Pyro5 does | new connections 3.1k → 3.9k/s |
 
 ### Profiles (\`deno run --cpu-prof\` and \`perf\`, client and daemon in separate processes)
 
-- One call at a time, msgpack: per call the client used 46–50 µs of CPU and the daemon 45–47 µs,
-  against 42 µs and 40 µs for a raw Deno ping-pong of 48 bytes. \`perf\` on the daemon: 63% kernel
-  (mostly waking the peer: \`_raw_spin_unlock_irqrestore\`, \`finish_task_switch\`), 26% Deno's own
-  runtime (ops, promises, GC), 6.6% JIT-compiled JavaScript. Tyro's JavaScript is a small share of a
-  call; what is left above the raw round trip is the promise and op machinery around it.
-- New connections: per connection the client used 247 µs of CPU and the daemon 135 µs, against 64 µs
-  and 68 µs for raw connect, write, read, close. \`strace -c\` shows the same system calls per
-  connection for both. A raw client that keeps a read pending and closes with it (as every
-  connection with a read loop must) already costs 100 µs: Deno builds an \`Interrupted\` error with a
-  stack trace for the cancelled read.
-- Bulk echo of 1 MB, msgpack, client: \`memset\` 21% (the zero-filling of each new 1 MB body),
-  kernel copies 23%, page faults 3%. No copy of the payload is left in Tyro itself.
+- One call at a time, msgpack (after all the changes): per call the client used 43–45 µs of CPU and
+  the daemon 39–44 µs, against 37–40 µs and 35–38 µs for a raw Deno ping-pong of 48 bytes.
+  \`perf\` on the daemon: 60–63% kernel (mostly waking the peer: \`_raw_spin_unlock_irqrestore\`,
+  \`finish_task_switch\`), 26–31% Deno's own runtime (ops, promises, GC), 5–6.6% JIT-compiled
+  JavaScript. The client's V8 profile shows \`op_write\` (the write system call that wakes the
+  daemon) and idle time, with every Tyro function under 0.3%: what is left above the raw round trip
+  is in Deno's op and promise machinery, not in Tyro's code.
+- New connections: per connection the client used 152 µs of CPU and the daemon 115 µs, against
+  64 µs and 68 µs for raw connect, write, read, close; \`strace -c\` counts the same system calls per
+  connection for both. A raw client that keeps a read pending (as any connection with a read loop
+  must) already costs 80–100 µs.
+- Bulk echo of 1 MB, msgpack, client: \`memset\` 21% (the zero-filling of each new 1 MB body: a new
+  \`Uint8Array\` is always zero-filled), kernel copies 23%, page faults 3%. No copy of the payload is
+  left in Tyro itself.
 - Bulk echo of 10 MB, serpent: \`memchr\` 10% (the string scanner's \`indexOf\` passes over the 13 MB
-  literal: closing quote, backslash, CR and LF), \`memset\` 8%, \`memmove\` 5%, base64 and UTF-8 the rest.
+  literal: closing quote, backslash, CR and LF), \`memset\` 8%, \`memmove\` 5%, base64 and UTF-8 the
+  rest.
 
 ### Targets missed: by how much, and why
 
-- **One call at a time ≥ 90% of raw ping-pong**: 86% (msgpack), 83% (marshal), 74% (json), 71%
-  (serpent). Above Pyro5 for every serializer (1.24–1.78×). The gap is the CPU above (about 10% more
-  than raw per side for msgpack), spent in Deno's promise and op machinery rather than in Tyro's own
-  code; the text serializers add their encoding time.
-- **CPU per call ≤ 1.1 × raw**: 1.17× (msgpack, 100 µs vs 85.7 µs per round trip in this run). The
-  "~40 µs floor" rows compare against the issue's figure from a quiet period; in this run a raw round
-  trip alone cost 85.7 µs, so the same-run ratio is the one to read. Pyro5 uses 1.3× Tyro's CPU.
-- **Bulk msgpack ≥ 50% of raw bulk**: 42% at 1 MB, 39% at 10 MB. Raw bulk is a one-way stream into a
-  reused buffer. An echo that hands its bytes to the caller must read each message into a new buffer,
-  and plain Deno doing exactly that reaches 78% (1 MB) and 47% (10 MB) of raw bulk in the same run:
-  at 10 MB the target is above what Deno itself does. Tyro no longer copies a large payload; what
-  remains is the zero-filling of each new body (\`new Uint8Array\` always zero-fills) and a second
-  and third write per message (header, payload, tail: Deno has no \`writev\`).
-- **Bulk serpent ≥ 5× Pyro5**: holds at 1 MB (5.75×), 4.19× at 10 MB. Serpent carries bytes as a
+- **One call at a time ≥ 90% of raw ping-pong**: 82% (msgpack), 89% (marshal), 79% (json), 71%
+  (serpent); above Pyro5 for every serializer (1.18–1.73×). In quiet periods msgpack reached 89–91%
+  of raw in standalone runs (10.6k vs 11.7k/s). The gap is the CPU above: the daemon is within ~10%
+  of raw, the client within ~25%, spent in Deno's op and promise machinery; the text serializers
+  add their encoding time on both sides.
+- **CPU per call ≤ 1.1 × raw**: 1.21× for msgpack (83.2 µs vs 68.9 µs per raw round trip: client
+  44.2 + daemon 38.6 against 34.5 per side), 1.13× for marshal. The "~40 µs floor" rows compare with
+  the issue's figure from another period; the same-run ratio is the one to read. Pyro5 uses 1.2×
+  (msgpack) to 1.75× (serpent) Tyro's CPU.
+- **Bulk msgpack ≥ 50% of raw bulk**: 38% at 1 MB, 31% at 10 MB. Raw bulk is a one-way stream into a
+  reused buffer. An echo that hands its bytes to the caller reads each message into a new buffer,
+  and plain Deno doing exactly that reached 72% (1 MB) and 34% (10 MB) of raw bulk in the same run:
+  at 10 MB the target is above what Deno itself does, and Tyro's 1967 MB/s is 92% of plain Deno's
+  echo. Tyro no longer copies a large payload; what remains is the zero-filling of each new body and
+  a second and third write per message (header, payload, tail: Deno has no \`writev\`).
+- **Bulk serpent ≥ 5× Pyro5**: holds at 1 MB (5.72×), 4.17× at 10 MB. Serpent carries bytes as a
   base64 text inside a Python literal: each side decodes 13 MB of UTF-8, scans the literal four times
   (\`memchr\`), decodes base64 into a new zero-filled buffer, and back again. Pyro5's echo returns the
-  dict untouched and never decodes the base64. Next step: scan a long literal once for quote,
-  backslash and newlines in one pass, and decode the base64 of a bytes dict straight from the
-  payload bytes without the UTF-8 pass over the whole document.
-- **New connections ≥ 3× Pyro5**: 1.84× (3739/s vs 2031/s). Raw Deno connect, one round trip, close
-  did 7362/s in the same run, so 3× Pyro5 (6093/s) would be 83% of what plain Deno sockets do with no
-  protocol at all. Tyro already needs one round trip per new connection where Pyro5 needs two; the
-  rest is per-connection cost inside Deno (the cancelled read's error with its stack trace, op and
-  resource setup), which \`strace\` and \`perf\` place outside Tyro's JavaScript.
-- **Python clients: Tyro daemon ≥ 3× Pyro5 daemon**: 1.18× in this run, 3.59× and 3.46× in earlier
-  runs. Sixteen Python client processes share two cores with the daemon, so the aggregate is set by
-  the clients' own CPU: a Pyro5 msgpack client spends 64 µs per call, Pyro5's daemon 64 µs and Tyro's
-  48 µs (CPU rows above), which caps the ratio near (64 + 64) / (64 + 48) ≈ 1.15× when Pyro5's daemon
-  runs well. The earlier 3× came from runs where Pyro5's thread-per-connection daemon collapsed
-  under the 16 clients (7.3k calls/s instead of 22k). On this machine the target measures Pyro5's
-  bad days, not Tyro; Tyro's own clients against its daemon reach 4.7× (103k calls/s).
+  dict untouched and never decodes the base64. Next step: one scan of a long literal for quote,
+  backslash and newlines together, and decoding the base64 of a bytes dict straight from the payload
+  bytes without the UTF-8 pass over the whole document.
+- **New connections ≥ 3× Pyro5**: 2.07× (5255/s vs 2539/s). Raw Deno connect, one round trip and close
+  did 9189/s in the same run, so 3× Pyro5 (7618/s) would be 83% of what plain Deno sockets do with
+  no protocol at all. Tyro already needs one round trip per new connection where Pyro5 needs two;
+  the rest is per-connection cost inside Deno (op and resource setup, the pending read), which
+  \`strace\` and \`perf\` place outside Tyro's JavaScript.
+- **Python clients: Tyro daemon ≥ 3× Pyro5 daemon**: holds in this run (3.43×), and did in two
+  earlier runs (3.46×, 3.59×), but one run in between measured 1.18×. Sixteen Python client processes
+  share two cores with the daemon, so the aggregate is set by the clients' own CPU: a Pyro5 msgpack
+  client spends ~50–64 µs per call, Pyro5's daemon about as much and Tyro's ~39–48 µs, which caps the
+  ratio near 1.15–1.3× whenever Pyro5's thread-per-connection daemon runs well. The 3× runs are the
+  ones where it collapsed under the 16 clients (7–8.5k calls/s instead of 22k). Tyro's own clients
+  against its daemon reach 15.8× (135k calls/s).
 
-Held in this run: pipelined 46× Pyro5 one at a time, batched 3.1× (msgpack) and 18.8× (serpent),
-bulk never below Pyro5 (worst 1.96×), serpent bulk 1 MB 5.75×, remote iterators 22×, oneway 30–37×,
-10,000 concurrent connections all answered (Pyro5's thread server: 79), 17 KB per idle connection
-against Pyro5's 23 KB.
+Held in this run: pipelined 50× Pyro5 one at a time (448k calls/s), batched 3.3× (msgpack) and 18.9×
+(serpent), bulk never below Pyro5 (worst 1.87×), serpent bulk 1 MB 5.72×, remote iterators 23×,
+oneway 33–36×, 10,000 concurrent connections all answered (Pyro5's thread server: 79), 17 KB per
+idle connection against Pyro5's 24 KB.
 `;
