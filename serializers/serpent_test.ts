@@ -1150,3 +1150,36 @@ Deno.test("serpent loads() of truncated and mutated vectors only throws Serializ
   assert.ok(threw > runs / 2, `${threw} of ${runs}`);
   assert.ok(performance.now() - started < 10_000);
 });
+
+Deno.test("serpent loads() decodes long bytes dicts directly, and falls back on anything unusual", () => {
+  const data = new Uint8Array(30_000);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 131) & 0xff;
+  const b64 = data.toBase64();
+  const doc = (body: string) => enc.encode(`# serpent utf-8 python3.2\n${body}`);
+  // exactly as serpent writes it, alone and nested
+  assert.deepEqual(ser.loads(doc(`{'data': '${b64}', 'encoding': 'base64'}`)), data);
+  const nested = ser.loads(doc(`[1,{'data': '${b64}', 'encoding': 'base64'},2]`)) as unknown[];
+  assert.deepEqual(nested[1], data);
+  assert.equal(nested[2], 2);
+  // an escape inside the text: the general path, which unescapes first
+  const escaped = b64.slice(0, 100) + "\\\n" + b64.slice(100);
+  assert.deepEqual(ser.loads(doc(`{'data': '${escaped}', 'encoding': 'base64'}`)), data);
+  // a raw line break inside a quoted text is no Python literal
+  const broken = b64.slice(0, 100) + "\n" + b64.slice(100);
+  assert.throws(
+    () => ser.loads(doc(`{'data': '${broken}', 'encoding': 'base64'}`)),
+    (e: Error) => e instanceof SerializeError && /unterminated string literal/.test(e.message),
+  );
+  // not base64: the dict stays a dict, as in Python
+  const notB64 = "!".repeat(8000);
+  assert.deepEqual(ser.loads(doc(`{'data': '${notB64}', 'encoding': 'base64'}`)), {
+    data: notB64,
+    encoding: "base64",
+  });
+  // the nesting limit still counts the dict
+  const shallow = createSerpentSerializer({ maxDepth: 1 });
+  assert.throws(
+    () => shallow.loads(doc(`[{'data': '${b64}', 'encoding': 'base64'}]`)),
+    SerializeError,
+  );
+});
