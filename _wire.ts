@@ -240,8 +240,13 @@ export class MessageConnection {
    */
   shutdown(timeoutMs = 1000): void {
     if (this.#closed) return;
+    if (this.#writing) {
+      // what was sent before (a oneway call) still goes out first
+      this.#writing.then(() => this.shutdown(timeoutMs), () => this.close());
+      return;
+    }
     const conn = this.conn as Connection & { closeWrite?: () => Promise<void> | void };
-    if (typeof conn.closeWrite !== "function" || this.#writing) return this.close();
+    if (typeof conn.closeWrite !== "function") return this.close();
     try {
       const r = conn.closeWrite();
       if (r instanceof Promise) r.catch(() => this.close());

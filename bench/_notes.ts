@@ -110,3 +110,11 @@ Held in this run: pipelined 50× Pyro5 one at a time (448k calls/s), batched 3.3
 oneway 33–36×, 10,000 concurrent connections all answered (Pyro5's thread server: 79), 17 KB per
 idle connection against Pyro5's 24 KB.
 `;
+
+/** The notes of a run pinned to one CPU (\`--pin\`). */
+export const PINNED_NOTE: string =
+  "This run had every process on CPU 0 (`taskset -c 0`). Client and daemon take turns on one " +
+  "core: no cross-core wake-up (round trips are cheaper and steadier), and no parallelism " +
+  "(pipelining, bulk transfers and many clients cannot overlap the two sides). Ratios are " +
+  "Tyro/Pyro5 within this run. How the figures are made, the profiles and why targets are " +
+  "missed are in the unpinned report, docs/benchmarks.md.";

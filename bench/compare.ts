@@ -26,7 +26,7 @@
 import { parseArgs } from "node:util";
 import { type ChartRow, fmt, renderChart } from "./chart.ts";
 import { type ClientSpec, type Stat, stat } from "./_common.ts";
-import { ANALYSIS } from "./_notes.ts";
+import { ANALYSIS, PINNED_NOTE } from "./_notes.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const rootPath = (p: string) => new URL(p, ROOT).pathname;
@@ -1242,7 +1242,12 @@ export function markdown(r: BenchReport): string {
       } | ${t.detail} |`,
     );
   }
-  L.push("", ANALYSIS.trim(), "");
+  if (r.pinned) {
+    // the hand-written analysis is about the unpinned run
+    L.push("", "## Notes", "", PINNED_NOTE, "");
+  } else {
+    L.push("", ANALYSIS.trim(), "");
+  }
   return L.join("\n");
 }
 

@@ -581,3 +581,27 @@ Deno.test("a daemon closed by the call it is serving still sends that call's ans
     controlOf(p).release();
   }
 });
+
+Deno.test("a oneway call made right before release() is still delivered", async () => {
+  class Counter {
+    n = 0;
+    @oneway
+    inc(): void {
+      this.n++;
+    }
+  }
+  const counter = new Counter();
+  const daemon = new Daemon({ host: "127.0.0.1" });
+  daemon.register(counter, "counter");
+  const serving = daemon.serve();
+  for (let i = 0; i < 5; i++) {
+    const p = await connect<Counter>(daemon.uriFor("counter"));
+    p.inc(); // not awaited
+    controlOf(p).release();
+  }
+  const deadline = Date.now() + 2000;
+  while (counter.n < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(counter.n, 5);
+  await daemon.close();
+  await serving;
+});
