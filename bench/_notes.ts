@@ -105,6 +105,18 @@ and after each change; the table above is a full run after all of them.
   ones where it collapsed under the 16 clients (7–8.5k calls/s instead of 22k). Tyro's own clients
   against its daemon reach 15.8× (135k calls/s).
 
+### Pinned to one CPU ([pinned/benchmarks.md](pinned/benchmarks.md))
+
+With every process on CPU 0 a raw round trip costs 12 µs instead of ~70 µs (no cross-core wake-up),
+so per-call JavaScript weighs more and nothing overlaps. One call at a time is 2.0× (msgpack) to
+4.0× (serpent) Pyro5; CPU per call is 20.7 µs for msgpack and 27.6 µs for serpent against Pyro5's
+41.1 µs and 113 µs (2× and 4× less, the issue's "~40 µs floor" rows all hold there), but 1.72× the
+raw 12 µs: about 9 µs of framing, serialization, dispatch and promises for client and daemon
+together. Batched 3.4×, bulk msgpack 53% (1 MB) and 49% (10 MB) of raw bulk, never below Pyro5.
+Pipelined is 11× Pyro5 one at a time: Pyro5's one-at-a-time calls are 3× faster on one core, while
+pipelining has no second core to overlap with. New connections 1.42×, iterators 6.6×, Python
+clients 1.29× (sixteen Python clients on one core).
+
 Held in this run: pipelined 50× Pyro5 one at a time (448k calls/s), batched 3.3× (msgpack) and 18.9×
 (serpent), bulk never below Pyro5 (worst 1.87×), serpent bulk 1 MB 5.72×, remote iterators 23×,
 oneway 33–36×, 10,000 concurrent connections all answered (Pyro5's thread server: 79), 17 KB per
