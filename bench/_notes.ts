@@ -105,6 +105,11 @@ and after each change; the table above is a full run after all of them.
   ones where it collapsed under the 16 clients (7–8.5k calls/s instead of 22k). Tyro's own clients
   against its daemon reach 15.8× (135k calls/s).
 
+Held in this run: pipelined 50× Pyro5 one at a time (448k calls/s), batched 3.3× (msgpack) and 18.9×
+(serpent), bulk never below Pyro5 (worst 1.87×), serpent bulk 1 MB 5.72×, remote iterators 23×,
+oneway 33–36×, 10,000 concurrent connections all answered (Pyro5's thread server: 79), 17 KB per
+idle connection against Pyro5's 24 KB.
+
 ### Pinned to one CPU ([pinned/benchmarks.md](pinned/benchmarks.md))
 
 With every process on CPU 0 a raw round trip costs 12 µs instead of ~70 µs (no cross-core wake-up),
@@ -116,11 +121,6 @@ together. Batched 3.4×, bulk msgpack 53% (1 MB) and 49% (10 MB) of raw bulk, ne
 Pipelined is 11× Pyro5 one at a time: Pyro5's one-at-a-time calls are 3× faster on one core, while
 pipelining has no second core to overlap with. New connections 1.42×, iterators 6.6×, Python
 clients 1.29× (sixteen Python clients on one core).
-
-Held in this run: pipelined 50× Pyro5 one at a time (448k calls/s), batched 3.3× (msgpack) and 18.9×
-(serpent), bulk never below Pyro5 (worst 1.87×), serpent bulk 1 MB 5.72×, remote iterators 23×,
-oneway 33–36×, 10,000 concurrent connections all answered (Pyro5's thread server: 79), 17 KB per
-idle connection against Pyro5's 24 KB.
 `;
 
 /** The notes of a run pinned to one CPU (\`--pin\`). */
