@@ -35,8 +35,10 @@ export class MessageConnection {
   #coalesce = new Uint8Array(0);
   #queued = 0;
   #writing: Promise<void> | null = null;
-  /** The write loop is waiting its coalescing turns. */
+  /** The write loop is waiting its coalescing turn. */
   #coalescing = false;
+  /** Writes are held back (see cork()). */
+  #corked = false;
   /** A write started early by {@linkcode MessageConnection.#flushEarly}. */
   #early: Promise<void> | null = null;
   #closed = false;
@@ -140,7 +142,7 @@ export class MessageConnection {
         this.#queue.push(bytes[i]), this.#queued += bytes[i].length;
       }
     }
-    if (!this.#writing) {
+    if (!this.#writing && !this.#corked) {
       this.#writing = this.#writeLoop();
       // the loop's failure is reported through onClose; send() callers watch the promise
       this.#writing.catch(ignore);
@@ -148,6 +150,21 @@ export class MessageConnection {
       this.#flushEarly();
     }
     return true;
+  }
+
+  /** Holds writes back until {@linkcode MessageConnection.uncork} (e.g. a CONNECT until its first call is queued). */
+  cork(): void {
+    this.#corked = true;
+  }
+
+  /** Lets held writes go out, together. */
+  uncork(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    if (!this.#writing && this.#queue.length && !this.#closed) {
+      this.#writing = this.#writeLoop();
+      this.#writing.catch(ignore);
+    }
   }
 
   /**
@@ -164,11 +181,10 @@ export class MessageConnection {
   }
 
   async #writeLoop(): Promise<void> {
-    // Let the current turn of the event loop queue more first: a few microtask turns, so that
-    // what follows a short chain of awaits (a call behind its CONNECT, a reply behind the
-    // CONNECTOK of a pipelined handshake) still goes out in the same write.
+    // Let the current turn of the event loop queue more first (replies to the other messages of
+    // the same read, calls made in the same turn).
     this.#coalescing = true;
-    for (let i = 0; i < COALESCE_TURNS; i++) await undefined;
+    await undefined;
     this.#coalescing = false;
     try {
       if (this.#early) {
@@ -288,8 +304,6 @@ const SMALL_WRITE = 1024;
  * instead of in turns (measured: 240k → 300–400k pipelined calls/s).
  */
 const EARLY_FLUSH = 16;
-/** Microtask turns the write loop waits for more to write. */
-const COALESCE_TURNS = 8;
 const ignore = (): void => {};
 /** Bodies with at least this much still to come are read straight into place. */
 const IN_PLACE_READ = 64 * 1024;

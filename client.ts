@@ -372,8 +372,14 @@ export class PyroProxy implements AsyncDisposable {
    * @throws {CommunicationError} When the connection fails or is refused.
    */
   bind(options: CallOptions = {}): Promise<void> {
-    if (this.connected) return this.#handshake ?? Promise.resolve();
-    return this.#open(options).then((o) => o.handshake);
+    if (this.connected) {
+      this.#wire!.uncork();
+      return this.#handshake ?? Promise.resolve();
+    }
+    return this.#open(options).then((o) => {
+      this.#wire?.uncork();
+      return o.handshake;
+    });
   }
 
   /**
@@ -433,6 +439,8 @@ export class PyroProxy implements AsyncDisposable {
     });
     this.#wire = wire;
     wire.start();
+    // the CONNECT waits for the first call (or bind) so that both leave in one write
+    wire.cork();
     const seq = this.#nextSeq();
     const payload = this.serializer.dumps({ handshake: this.handshake, object: uri.object });
     const answer = this.#request(
@@ -665,7 +673,12 @@ export class PyroProxy implements AsyncDisposable {
       throw new ConnectionClosedError("connection closed during the handshake");
     }
     const knownBefore = this.#metadataKnown;
-    const answer = this.#send(wire, method, args, kwargs, options);
+    let answer: Promise<unknown>;
+    try {
+      answer = this.#send(wire, method, args, kwargs, options);
+    } finally {
+      wire.uncork();
+    }
     if (handshake) {
       try {
         await handshake;

@@ -581,6 +581,14 @@ export class Daemon implements AsyncDisposable {
     send: (bytes: Uint8Array) => void,
   ): Promise<void> | undefined {
     if (
+      !this.#closed && !session.connected && !session.handshaking && !session.refused &&
+      msg.type === MessageType.CONNECT
+    ) {
+      const later = this.#handshake(session, msg, send);
+      if (later === undefined) return undefined;
+      return session.handshaking = later.finally(() => session.handshaking = null);
+    }
+    if (
       this.#closed || session.handshaking || !session.connected || session.refused ||
       msg.type !== MessageType.INVOKE
     ) {
@@ -617,10 +625,10 @@ export class Daemon implements AsyncDisposable {
       if (msg.type !== MessageType.CONNECT) {
         throw new ProtocolError(`expected a CONNECT message first, got type ${msg.type}`);
       }
-      // Messages that arrive during the handshake wait for it (pipelining clients).
-      session.handshaking = this.#handshake(session, msg, send).finally(() =>
-        session.handshaking = null
-      );
+      // Messages that arrive during an asynchronous handshake wait for it (pipelining clients).
+      const later = this.#handshake(session, msg, send);
+      if (later === undefined) return;
+      session.handshaking = later.finally(() => session.handshaking = null);
       return await session.handshaking;
     }
     if (msg.type === MessageType.PING) {
@@ -652,32 +660,69 @@ export class Daemon implements AsyncDisposable {
     }
   }
 
-  async #handshake(
+  /**
+   * Answers a CONNECT: synchronously when the handshake hook is, so that
+   * calls pipelined behind it are served in the same turn and their answers
+   * leave in the same write as the CONNECTOK.
+   */
+  #handshake(
     session: SessionImpl,
     msg: Message,
     send: (bytes: Uint8Array) => void,
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     let serializer: Serializer;
     try {
       serializer = this.#serializer(msg.serializerId);
     } catch {
       throw new ProtocolError(`unknown serializer id ${msg.serializerId} in CONNECT`);
     }
-    let type: number = MessageType.CONNECTOK;
-    let payload: Uint8Array;
+    let data: Record<string, unknown>;
+    let response: unknown;
     try {
-      const data = serializer.loads(msg.payload) as Record<string, unknown>;
+      data = serializer.loads(msg.payload) as Record<string, unknown>;
       if (data === null || typeof data !== "object") {
         throw new ProtocolError("invalid handshake data");
       }
       session.handshake = data.handshake;
-      const response = await this.validateHandshake(session, data.handshake);
-      const meta = this.metadataFor(String(data.object));
-      payload = serializer.dumps({ handshake: response, meta });
-      session.connected = true;
+      response = this.validateHandshake(session, data.handshake);
     } catch (e) {
+      this.#handshakeAnswer(session, msg, send, serializer, e, true);
+      return undefined;
+    }
+    if (isThenable(response)) {
+      return Promise.resolve(response).then(
+        (r) => this.#handshakeAnswer(session, msg, send, serializer, r, false, data.object),
+        (e) => this.#handshakeAnswer(session, msg, send, serializer, e, true),
+      );
+    }
+    this.#handshakeAnswer(session, msg, send, serializer, response, false, data.object);
+    return undefined;
+  }
+
+  #handshakeAnswer(
+    session: SessionImpl,
+    msg: Message,
+    send: (bytes: Uint8Array) => void,
+    serializer: Serializer,
+    result: unknown,
+    failed: boolean,
+    object?: unknown,
+  ): void {
+    let type: number = MessageType.CONNECTOK;
+    let payload: Uint8Array | undefined;
+    if (!failed) {
+      try {
+        const meta = this.metadataFor(String(object));
+        payload = serializer.dumps({ handshake: result, meta });
+        session.connected = true;
+      } catch (e) {
+        result = e;
+        failed = true;
+      }
+    }
+    if (failed) {
       type = MessageType.CONNECTFAIL;
-      payload = serializer.dumps(e instanceof Error ? e.message : String(e));
+      payload = serializer.dumps(result instanceof Error ? result.message : String(result));
       session.refused = true;
     }
     this.#reply(
@@ -687,7 +732,7 @@ export class Daemon implements AsyncDisposable {
       0,
       msg.seq,
       msg.correlationId,
-      payload,
+      payload!,
       this.annotations(null),
     );
     // as Pyro5: a refused client is disconnected once it has the reason
