@@ -81,6 +81,7 @@ export class MessageConnection {
 
   async #readLoop(): Promise<void> {
     const reader = this.#reader;
+    const watch = this.#idleTimer !== undefined;
     // the first buffer is cut from a shared slab (a new ArrayBuffer per connection costs more)
     let buf = allocate(READ_BUFFER_START);
     try {
@@ -90,7 +91,7 @@ export class MessageConnection {
         if (target !== null) {
           const n = await this.conn.read(target);
           if (n === null) break;
-          this.#lastRead = Date.now();
+          if (watch) this.#lastRead = Date.now();
           const m = reader.bodyWritten(n);
           if (m !== null) {
             this.#messageStart = 0;
@@ -100,10 +101,13 @@ export class MessageConnection {
         }
         const n = await this.conn.read(buf);
         if (n === null) break;
-        this.#lastRead = Date.now();
         const msgs = reader.push(n === buf.length ? buf : buf.subarray(0, n));
-        if (!reader.inMessage) this.#messageStart = 0;
-        else if (msgs.length || !this.#messageStart) this.#messageStart = this.#lastRead;
+        if (watch) {
+          // the idle and slow-message checks (COMMTIMEOUT) only
+          this.#lastRead = Date.now();
+          if (!reader.inMessage) this.#messageStart = 0;
+          else if (msgs.length || !this.#messageStart) this.#messageStart = this.#lastRead;
+        }
         if (n === buf.length && buf.length < READ_BUFFER_MAX) buf = new Uint8Array(buf.length * 4);
         for (const m of msgs) this.#options.onMessage(m);
       }

@@ -27,7 +27,7 @@ import {
   TimeoutError,
 } from "./errors.ts";
 import { Flags, MessageType, PING_SERIALIZER_ID } from "./protocol/constants.ts";
-import { type encodeMessage, encodeMessageParts, type Message } from "./protocol/message.ts";
+import { type encodeMessage, encodeMessageForWrite, type Message } from "./protocol/message.ts";
 import {
   type ClassRegistry,
   DEFAULT_REGISTRY,
@@ -218,6 +218,8 @@ class Pending {
 }
 
 const ignore = (): void => {};
+/** The kwargs of a call made through a remote view (never written to). */
+const NO_KWARGS: Record<string, unknown> = Object.freeze({});
 /** The socket transport, imported on first use (browsers bundle the client without it). */
 let socketModule: Promise<typeof import("./transport/socket.ts")> | undefined;
 
@@ -573,7 +575,7 @@ export class PyroProxy implements AsyncDisposable {
     expectReply = true,
     decode = false,
   ): Promise<Message> {
-    const bytes = encodeMessageParts(
+    const bytes = encodeMessageForWrite(
       msg,
       this.#encodeOptions ??= {
         compress: this.config.COMPRESSION,
@@ -912,7 +914,7 @@ async function* iterateCall(this: Promise<unknown>): AsyncGenerator<unknown, voi
 }
 
 function makeCall(proxy: PyroProxy, method: string, args: unknown[]): RemoteCall<unknown> {
-  const p = proxy.invoke(method, args, {}) as RemoteCall<unknown>;
+  const p = proxy.invoke(method, args, NO_KWARGS) as RemoteCall<unknown>;
   // a plain assignment: defineProperty on every call's promise costs 20 times more
   (p as unknown as Record<symbol, unknown>)[Symbol.asyncIterator] = iterateCall;
   return p;

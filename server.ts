@@ -34,7 +34,7 @@ import { makeConfig, type PyroConfig } from "./config.ts";
 import { DaemonError, ProtocolError, PyroError, SerializeError } from "./errors.ts";
 import { behaviorOf, type ExposedMembers, exposedMembers, isPrivateName } from "./expose.ts";
 import { Flags, MessageType } from "./protocol/constants.ts";
-import { encodeMessageParts, type Message, randomUuidBytes } from "./protocol/message.ts";
+import { encodeMessageForWrite, type Message, randomUuidBytes } from "./protocol/message.ts";
 import {
   type ClassRegistry,
   DEFAULT_REGISTRY,
@@ -109,6 +109,7 @@ export class Daemon implements AsyncDisposable {
   #inFlight = 0;
   #idle: (() => void)[] = [];
   #drained: (() => void)[] = [];
+  #encodeOptions: { compress: boolean; maxMessageSize: number } | undefined;
   readonly #serializers = new Map<number, Serializer>();
   #closed = false;
   #serving: Promise<void> | null = null;
@@ -556,7 +557,7 @@ export class Daemon implements AsyncDisposable {
     payload: Uint8Array | Uint8Array[],
     annotations: ReadonlyMap<string, Uint8Array>,
   ): void {
-    const parts = encodeMessageParts(
+    const bytes = encodeMessageForWrite(
       {
         type,
         serializerId,
@@ -566,9 +567,13 @@ export class Daemon implements AsyncDisposable {
         annotations,
         payload,
       },
-      { compress: this.config.COMPRESSION, maxMessageSize: this.config.MAX_MESSAGE_SIZE },
+      this.#encodeOptions ??= {
+        compress: this.config.COMPRESSION,
+        maxMessageSize: this.config.MAX_MESSAGE_SIZE,
+      },
     );
-    for (const part of parts) send(part);
+    if (bytes instanceof Uint8Array) send(bytes);
+    else for (let i = 0; i < bytes.length; i++) send(bytes[i]);
   }
 
   /**

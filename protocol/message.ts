@@ -173,6 +173,22 @@ export function encodeMessageParts(
   return Array.isArray(r) ? r : [r];
 }
 
+/**
+ * Like {@linkcode encodeMessageParts}, but a message that is one byte array
+ * comes back as that array (no list around it).
+ *
+ * @param msg The message fields.
+ * @param options Compression and size limit.
+ * @returns The bytes, or the parts to write in order.
+ * @internal
+ */
+export function encodeMessageForWrite(
+  msg: OutgoingMessage,
+  options: EncodeOptions = {},
+): Uint8Array | Uint8Array[] {
+  return encode(msg, options, true);
+}
+
 /** Payloads this large are written as a part of their own. */
 const SEPARATE_PAYLOAD = 64 * 1024;
 
