@@ -460,7 +460,7 @@ export function decodeBody(
     annotations.set(id, body.subarray(pos, pos + len));
     pos += len;
   }
-  let payload = body.subarray(annEnd);
+  let payload = annEnd === 0 ? body : body.subarray(annEnd);
   let flags = header.flags;
   if (flags & Flags.COMPRESSED) {
     const max = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
