@@ -47,6 +47,7 @@ and after each change; the table above is a full run after all of them.
 | Batches: \`(method, args, kwargs)\` frozen into tuples only for serpent and marshal, one shared kwargs dict, plain loops | batched msgpack 820k → 1.1M calls/s |
 | No async frames per call: the daemon serves a plain method synchronously (no promise per message unless the method returns one), and the client settles the caller's promise with the decoded result straight from the read loop | pipelined 400k → 550k calls/s; in one process 495k → 704k; one call at a time ~90% of raw in a quiet period |
 | Per-connection buffers cut from the shared slab (the first read buffer, the reader's header, small coalesced writes), and \`release()\` with nothing pending half-closes the socket instead of cancelling the pending read (Deno builds an error with a stack trace for a cancelled read) | client CPU per new connection 247 → 152 µs, daemon 135 → 115 µs; new connections 3.9k → 4.5k/s |
+| The handshake is answered synchronously when the hook is, the client holds its \`CONNECT\` back until the first call is queued, and the write loop waits one microtask turn: a new connection costs one write each way | new connections 4.5k → 4.9k/s; in one process, one call at a time 170k → 222k calls/s |
 | Handshake pipelining: a new proxy's first call goes out in the same write as its \`CONNECT\` and is checked against the metadata when the answer comes (an unknown method fails as before; a method the daemon marks oneway returns at once). The daemon drops calls behind a refused \`CONNECT\` and disconnects the client once the \`CONNECTFAIL\` is written, as Pyro5 does | new connections 3.1k → 3.9k/s |
 
 ### Profiles (\`deno run --cpu-prof\` and \`perf\`, client and daemon in separate processes)
@@ -71,44 +72,43 @@ and after each change; the table above is a full run after all of them.
 
 ### Targets missed: by how much, and why
 
-- **One call at a time ≥ 90% of raw ping-pong**: 82% (msgpack), 89% (marshal), 79% (json), 71%
-  (serpent); above Pyro5 for every serializer (1.18–1.73×). In quiet periods msgpack reached 89–91%
-  of raw in standalone runs (10.6k vs 11.7k/s). The gap is the CPU above: the daemon is within ~10%
-  of raw, the client within ~25%, spent in Deno's op and promise machinery; the text serializers
-  add their encoding time on both sides.
-- **CPU per call ≤ 1.1 × raw**: 1.21× for msgpack (83.2 µs vs 68.9 µs per raw round trip: client
-  44.2 + daemon 38.6 against 34.5 per side), 1.13× for marshal. The "~40 µs floor" rows compare with
-  the issue's figure from another period; the same-run ratio is the one to read. Pyro5 uses 1.2×
-  (msgpack) to 1.75× (serpent) Tyro's CPU.
-- **Bulk msgpack ≥ 50% of raw bulk**: 38% at 1 MB, 31% at 10 MB. Raw bulk is a one-way stream into a
+- **One call at a time ≥ 90% of raw ping-pong**: holds for marshal (91%), misses for msgpack (87%),
+  json (84%) and serpent (78%); above Pyro5 for every serializer (1.24–1.88×). Another run of the same
+  code measured msgpack at 90% and marshal at 82%: the rows move by a few points between runs.
+  The gap is the CPU below.
+- **CPU per call ≤ 1.1 × raw**: 1.12× for msgpack (74.0 µs vs 65.8 µs per raw round trip: client
+  38.2 + daemon 35.8 against 32.9 per side), 1.11× for marshal; the run before measured 1.11×. The
+  daemon is within ~9% of raw, the client within ~16%. The "~40 µs floor" rows compare with the
+  issue's figure from another period; the same-run ratio is the one to read. Pyro5 uses 1.25×
+  (msgpack) to 1.8× (serpent) Tyro's CPU.
+- **Bulk msgpack ≥ 50% of raw bulk**: 39% at 1 MB, 33% at 10 MB. Raw bulk is a one-way stream into a
   reused buffer. An echo that hands its bytes to the caller reads each message into a new buffer,
-  and plain Deno doing exactly that reached 72% (1 MB) and 34% (10 MB) of raw bulk in the same run:
-  at 10 MB the target is above what Deno itself does, and Tyro's 1967 MB/s is 92% of plain Deno's
+  and plain Deno doing exactly that reached 70% (1 MB) and 38% (10 MB) of raw bulk in the same run:
+  at 10 MB the target is above what Deno itself does, and Tyro's 2206 MB/s is 86% of plain Deno's
   echo. Tyro no longer copies a large payload; what remains is the zero-filling of each new body and
-  a second and third write per message (header, payload, tail: Deno has no \`writev\`).
-- **Bulk serpent ≥ 5× Pyro5**: holds at 1 MB (5.72×), 4.17× at 10 MB. Serpent carries bytes as a
-  base64 text inside a Python literal: each side decodes 13 MB of UTF-8, scans the literal four times
-  (\`memchr\`), decodes base64 into a new zero-filled buffer, and back again. Pyro5's echo returns the
-  dict untouched and never decodes the base64. Next step: one scan of a long literal for quote,
-  backslash and newlines together, and decoding the base64 of a bytes dict straight from the payload
-  bytes without the UTF-8 pass over the whole document.
-- **New connections ≥ 3× Pyro5**: 2.07× (5255/s vs 2539/s). Raw Deno connect, one round trip and close
-  did 9189/s in the same run, so 3× Pyro5 (7618/s) would be 83% of what plain Deno sockets do with
-  no protocol at all. Tyro already needs one round trip per new connection where Pyro5 needs two;
-  the rest is per-connection cost inside Deno (op and resource setup, the pending read), which
-  \`strace\` and \`perf\` place outside Tyro's JavaScript.
-- **Python clients: Tyro daemon ≥ 3× Pyro5 daemon**: holds in this run (3.43×), and did in two
-  earlier runs (3.46×, 3.59×), but one run in between measured 1.18×. Sixteen Python client processes
-  share two cores with the daemon, so the aggregate is set by the clients' own CPU: a Pyro5 msgpack
-  client spends ~50–64 µs per call, Pyro5's daemon about as much and Tyro's ~39–48 µs, which caps the
-  ratio near 1.15–1.3× whenever Pyro5's thread-per-connection daemon runs well. The 3× runs are the
-  ones where it collapsed under the 16 clients (7–8.5k calls/s instead of 22k). Tyro's own clients
-  against its daemon reach 15.8× (135k calls/s).
+  a second and third write per message (header, payload, tail: Deno has no \`writev\`; lending the
+  payload's edges to the header and tail writes was tried and measured no faster).
+- **Bulk serpent ≥ 5× Pyro5**: holds at 1 MB (5.83×), 4.95× at 10 MB (4.17× before the bytes-dict fast
+  path). Serpent carries bytes as a base64 text inside a Python literal: each side decodes 13 MB of
+  UTF-8, encodes and decodes base64 into new zero-filled buffers; Pyro5's echo returns the dict
+  untouched and never decodes the base64.
+- **New connections ≥ 3× Pyro5**: 2.00× (5753/s vs 2878/s). Raw Deno connect, one round trip and close
+  did 10,762/s in the same run, so 3× Pyro5 (8635/s) would be 80% of what plain Deno sockets do with
+  no protocol at all. Tyro needs one round trip and one write each way per new connection, where
+  Pyro5 needs two; the rest is per-connection cost inside Deno (op and resource setup, the pending
+  read), which \`strace\` and \`perf\` place outside Tyro's JavaScript.
+- **Python clients: Tyro daemon ≥ 3× Pyro5 daemon**: 1.12× in this run; 3.43×, 3.69×, 3.46× and
+  3.59× in four earlier runs, 1.18× in another. Sixteen Python client processes share two cores with
+  the daemon, so the aggregate is set by the clients' own CPU: a Pyro5 msgpack client spends ~45–64
+  µs per call, Pyro5's daemon about as much and Tyro's ~36–48 µs, which caps the ratio near
+  1.1–1.3× whenever Pyro5's thread-per-connection daemon runs well (27k calls/s in this run). The 3×
+  runs are the ones where it collapsed under the 16 clients (7–8.5k calls/s). Tyro's own 16 clients
+  against its daemon reach 154k calls/s.
 
-Held in this run: pipelined 50× Pyro5 one at a time (448k calls/s), batched 3.3× (msgpack) and 18.9×
-(serpent), bulk never below Pyro5 (worst 1.87×), serpent bulk 1 MB 5.72×, remote iterators 23×,
-oneway 33–36×, 10,000 concurrent connections all answered (Pyro5's thread server: 79), 17 KB per
-idle connection against Pyro5's 24 KB.
+Held in this run: pipelined 55× Pyro5 one at a time (503k calls/s), batched 3.3× (msgpack) and 17.6×
+(serpent), bulk never below Pyro5 (worst 1.72×), serpent bulk 1 MB 5.83×, remote iterators 20×,
+oneway 35–42×, one call at a time ≥ 90% of raw for marshal, 10,000 concurrent connections all
+answered (Pyro5's thread server: 79), 17 KB per idle connection against Pyro5's 24 KB.
 
 ### Pinned to one CPU ([pinned/benchmarks.md](pinned/benchmarks.md))
 
