@@ -5,7 +5,13 @@
 import assert from "node:assert/strict";
 import { batch, connect, controlOf, createProxy, getAttr, PyroProxy, setAttr } from "../client.ts";
 import { EchoServer } from "../cli/echoserver.ts";
-import { CommunicationError, ConnectionClosedError, RemoteError, TimeoutError } from "../errors.ts";
+import {
+  CommunicationError,
+  ConnectionClosedError,
+  RemoteError,
+  SerializeError,
+  TimeoutError,
+} from "../errors.ts";
 import { behavior, currentContext, Daemon, expose, oneway } from "../server.ts";
 import { memoryPair } from "../transport/memory.ts";
 import { Complex, tuple } from "../serializers/types.ts";
@@ -602,6 +608,22 @@ Deno.test("a oneway call made right before release() is still delivered", async 
   const deadline = Date.now() + 2000;
   while (counter.n < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   assert.equal(counter.n, 5);
+  await daemon.close();
+  await serving;
+});
+
+Deno.test("a first call that cannot be serialized leaves the new connection usable", async () => {
+  const daemon = new Daemon({ host: "127.0.0.1" });
+  daemon.register(new EchoServer(), "test.echoserver");
+  const serving = daemon.serve();
+  const p = createProxy<EchoServer>(daemon.uriFor("test.echoserver"), { timeout: 2000 });
+  await assert.rejects(p.echo(() => 1), SerializeError);
+  assert.equal(await p.echo("after"), "after");
+  controlOf(p).release();
+  const q = createProxy(daemon.uriFor("test.echoserver"), { timeout: 2000 });
+  await controlOf(q).bind(); // a bind alone sends its CONNECT
+  assert.ok(controlOf(q).methods.has("echo"));
+  controlOf(q).release();
   await daemon.close();
   await serving;
 });
