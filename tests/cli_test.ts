@@ -47,7 +47,18 @@ async function waitFor(child: Deno.ChildProcess, re: RegExp, seen: string[]): Pr
   } finally {
     reader.releaseLock();
   }
-  throw new Error(`no line matching ${re}; output:\n${seen.join("\n")}`);
+  // say why the program ended: its error output, when it has already exited
+  let stderr = "";
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const exited = await Promise.race([
+    child.status.then(() => true),
+    new Promise<boolean>((r) => timer = setTimeout(() => r(false), 500)),
+  ]);
+  clearTimeout(timer);
+  if (exited) {
+    stderr = await new Response(child.stderr).text().catch(() => "");
+  }
+  throw new Error(`no line matching ${re}; output:\n${seen.join("\n")}\nerrors:\n${stderr}`);
 }
 
 async function stop(child: Deno.ChildProcess): Promise<void> {
@@ -60,7 +71,8 @@ async function stop(child: Deno.ChildProcess): Promise<void> {
 }
 
 Deno.test("deno task ns, nsc, echoserver and gateway run with their own permission flags", async () => {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  // below Linux's ephemeral range (32768–60999), where client sockets of earlier tests can sit
+  const port = 20_000 + Math.floor(Math.random() * 12_000);
   const ns = spawn("ns", ["-n", "127.0.0.1", "-p", String(port)]);
   const echo = spawn("echoserver", ["-H", "127.0.0.1"]);
   let gateway: Deno.ChildProcess | undefined;
