@@ -147,9 +147,7 @@ export class MessageConnection {
       }
     }
     if (!this.#writing && !this.#corked) {
-      this.#writing = this.#writeLoop();
-      // the loop's failure is reported through onClose; send() callers watch the promise
-      this.#writing.catch(ignore);
+      this.#startWriting();
     } else if (this.#coalescing && this.#early === null && this.#queue.length >= EARLY_FLUSH) {
       this.#flushEarly();
     }
@@ -165,10 +163,13 @@ export class MessageConnection {
   uncork(): void {
     if (!this.#corked) return;
     this.#corked = false;
-    if (!this.#writing && this.#queue.length && !this.#closed) {
-      this.#writing = this.#writeLoop();
-      this.#writing.catch(ignore);
-    }
+    if (!this.#writing && this.#queue.length && !this.#closed) this.#startWriting();
+  }
+
+  #startWriting(): void {
+    this.#writing = this.#writeLoop();
+    // the loop's failure is reported through onClose; send() callers watch the promise
+    this.#writing.catch(ignore);
   }
 
   /**

@@ -589,33 +589,43 @@ export class Daemon implements AsyncDisposable {
       !this.#closed && !session.connected && !session.handshaking && !session.refused &&
       msg.type === MessageType.CONNECT
     ) {
-      const later = this.#handshake(session, msg, send);
-      if (later === undefined) return undefined;
-      return session.handshaking = later.finally(() => session.handshaking = null);
+      return this.#startHandshake(session, msg, send);
     }
+    const max = this.config.MAX_CALLS_PER_CONNECTION;
     if (
       this.#closed || session.handshaking || !session.connected || session.refused ||
-      msg.type !== MessageType.INVOKE
+      msg.type !== MessageType.INVOKE || (max > 0 && session.inFlight >= max)
     ) {
       return this.#receive(session, msg, send);
     }
-    const max = this.config.MAX_CALLS_PER_CONNECTION;
-    if (max > 0 && session.inFlight >= max) return this.#receive(session, msg, send);
+    return this.#invokeCounted(session, msg, send);
+  }
+
+  /** Answers a CONNECT; an asynchronous handshake holds the session's later messages back. */
+  #startHandshake(
+    session: SessionImpl,
+    msg: Message,
+    send: (bytes: Uint8Array) => void,
+  ): Promise<void> | undefined {
+    const later = this.#handshake(session, msg, send);
+    if (later === undefined) return undefined;
+    return session.handshaking = later.finally(() => session.handshaking = null);
+  }
+
+  /** Runs an INVOKE counted among the session's calls in flight (MAX_CALLS_PER_CONNECTION). */
+  #invokeCounted(
+    session: SessionImpl,
+    msg: Message,
+    send: (bytes: Uint8Array) => void,
+  ): Promise<void> | undefined {
     session.inFlight++;
     let later: Promise<void> | undefined;
     try {
       later = this.#invoke(session, msg, send);
     } finally {
-      if (later === undefined) {
-        session.inFlight--;
-        if (session.waiting.length) session.waiting.shift()!();
-      }
+      if (later === undefined) callDone(session);
     }
-    if (later === undefined) return undefined;
-    return later.finally(() => {
-      session.inFlight--;
-      if (session.waiting.length) session.waiting.shift()!();
-    });
+    return later?.finally(() => callDone(session));
   }
 
   async #receive(
@@ -631,10 +641,7 @@ export class Daemon implements AsyncDisposable {
         throw new ProtocolError(`expected a CONNECT message first, got type ${msg.type}`);
       }
       // Messages that arrive during an asynchronous handshake wait for it (pipelining clients).
-      const later = this.#handshake(session, msg, send);
-      if (later === undefined) return;
-      session.handshaking = later.finally(() => session.handshaking = null);
-      return await session.handshaking;
+      return await this.#startHandshake(session, msg, send);
     }
     if (msg.type === MessageType.PING) {
       this.#reply(
@@ -656,13 +663,7 @@ export class Daemon implements AsyncDisposable {
     if (max > 0 && session.inFlight >= max) {
       await new Promise<void>((r) => session.waiting.push(r));
     }
-    session.inFlight++;
-    try {
-      await this.#invoke(session, msg, send);
-    } finally {
-      session.inFlight--;
-      session.waiting.shift()?.();
-    }
+    await this.#invokeCounted(session, msg, send);
   }
 
   /**
@@ -1091,6 +1092,12 @@ export class Daemon implements AsyncDisposable {
 }
 
 const PONG = new TextEncoder().encode("pong");
+
+/** A call of the session ended: a call waiting for a free slot may start. */
+function callDone(session: SessionImpl): void {
+  session.inFlight--;
+  if (session.waiting.length) session.waiting.shift()!();
+}
 /** The daemon's own entry into a session: handles a message without a promise when it can. */
 const RECEIVE_NOW = Symbol("receiveNow");
 type InternalSession = DaemonSession & {

@@ -8,7 +8,7 @@
  */
 
 import { SecurityError, SerializeError } from "../errors.ts";
-import { bytesFromDict, type ClassRegistry, setOwn } from "./registry.ts";
+import { base64DecodeExact, bytesFromDict, type ClassRegistry, setOwn } from "./registry.ts";
 import { Complex } from "./types.ts";
 
 // What the last parsed expression was, as far as literal_eval cares:
@@ -79,8 +79,6 @@ const BYTES_HEAD = "{'data': '";
 const BYTES_TAIL = "', 'encoding': 'base64'}";
 /** Bytes dicts with base64 texts this long are decoded by {@linkcode SerpentParser.bytesDict}. */
 const BYTES_FAST_MIN = 4096;
-const NATIVE_SET_FROM_BASE64 =
-  typeof (Uint8Array.prototype as { setFromBase64?: unknown }).setFromBase64 === "function";
 
 export class SerpentParser {
   readonly s: string;
@@ -471,22 +469,18 @@ export class SerpentParser {
    */
   bytesDict(open: number): Uint8Array | undefined {
     const s = this.s;
-    if (!NATIVE_SET_FROM_BASE64 || !s.startsWith(BYTES_HEAD, open)) return undefined;
+    if (!s.startsWith(BYTES_HEAD, open)) return undefined;
     const from = open + BYTES_HEAD.length;
     const end = s.indexOf("'", from);
-    const n = end - from;
-    if (n < BYTES_FAST_MIN || n % 4 !== 0 || !s.startsWith(BYTES_TAIL, end)) return undefined;
+    if (end - from < BYTES_FAST_MIN || !s.startsWith(BYTES_TAIL, end)) return undefined;
     if (this.depth + 1 > this.maxDepth) return undefined;
-    const pad = s.charCodeAt(end - 1) === 61 ? (s.charCodeAt(end - 2) === 61 ? 2 : 1) : 0;
-    const out = new Uint8Array((n / 4) * 3 - pad);
+    let out: Uint8Array | undefined;
     try {
-      const r = (out as Uint8Array & {
-        setFromBase64(t: string): { read: number; written: number };
-      }).setFromBase64(s.slice(from, end));
-      if (r.read !== n || r.written !== out.length) return undefined;
+      out = base64DecodeExact(s.slice(from, end));
     } catch {
       return undefined; // not base64: the general path says what is wrong
     }
+    if (out === undefined) return undefined;
     this.i = end + BYTES_TAIL.length;
     this.kind = K_UNHASHABLE;
     return out;

@@ -637,6 +637,28 @@ export function base64Encode(bytes: Uint8Array): string {
 }
 
 /**
+ * Decodes padded standard base64 with no whitespace into a buffer of the
+ * exact size (about twice as fast as `Uint8Array.fromBase64`). A success
+ * also proves the text holds nothing else: no escapes, no line breaks.
+ *
+ * @param text The base64 text.
+ * @returns The bytes, or undefined when the text is not in that strict form
+ *   (or the platform has no native base64).
+ * @throws {SyntaxError} On a character outside the alphabet.
+ * @internal
+ */
+export function base64DecodeExact(text: string): Uint8Array | undefined {
+  const n = text.length;
+  if (!NATIVE_B64 || n % 4 !== 0) return undefined;
+  const pad = text.charCodeAt(n - 1) === 61 ? (text.charCodeAt(n - 2) === 61 ? 2 : 1) : 0;
+  const out = new Uint8Array((n / 4) * 3 - pad);
+  const r = (out as Uint8Array & {
+    setFromBase64(t: string): { read: number; written: number };
+  }).setFromBase64(text);
+  return r.read === n && r.written === out.length ? out : undefined;
+}
+
+/**
  * Decodes base64 (standard or url-safe alphabet; whitespace and padding ignored).
  *
  * @param text The base64 text.
@@ -646,17 +668,8 @@ export function base64Encode(bytes: Uint8Array): string {
 export function base64Decode(text: string): Uint8Array {
   if (NATIVE_B64 && text.length > 16) {
     try {
-      // decoding into a buffer of the exact size is about twice as fast as fromBase64
-      const n = text.length;
-      const pad = text.charCodeAt(n - 1) === 61 ? (text.charCodeAt(n - 2) === 61 ? 2 : 1) : 0;
-      if (n % 4 === 0) {
-        const out = new Uint8Array((n / 4) * 3 - pad);
-        const r = (out as Uint8Array & {
-          setFromBase64(t: string): { read: number; written: number };
-        }).setFromBase64(text);
-        if (r.read === n && r.written === out.length) return out;
-      }
-      return (Uint8Array as unknown as { fromBase64(t: string): Uint8Array }).fromBase64(text);
+      return base64DecodeExact(text) ??
+        (Uint8Array as unknown as { fromBase64(t: string): Uint8Array }).fromBase64(text);
     } catch {
       // fall through to the lenient decoder (url-safe alphabet, odd padding)
     }
