@@ -213,6 +213,8 @@ export class MessageConnection {
           start = i + 1;
         }
       }
+      // while the peer works on what was written: ready a buffer for a large answer
+      this.#reader.prepareBody();
     } catch (e) {
       this.close(e);
       throw e;

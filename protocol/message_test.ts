@@ -281,3 +281,27 @@ Deno.test("MessageReader reads a large body in place through bodyTarget()", () =
   assert.equal(reader.bodyTarget(1), null);
   assert.throws(() => reader.bodyWritten(1), RangeError);
 });
+
+Deno.test("MessageReader.prepareBody() readies a buffer for the next large body", () => {
+  const message = (size: number, fill: number) =>
+    encodeMessage({
+      type: MessageType.RESULT,
+      serializerId: 2,
+      seq: 1,
+      payload: new Uint8Array(size).fill(fill),
+    });
+  const reader = new MessageReader();
+  reader.prepareBody(); // nothing large received yet: nothing to prepare
+  const first = reader.push(message(200_000, 1))[0];
+  assert.equal(first.payload.buffer.byteLength, 200_000);
+  // a large body was received: the next one of about that size takes a buffer made ahead
+  reader.prepareBody();
+  const bytes = message(199_000, 2);
+  assert.deepEqual(reader.push(bytes.subarray(0, 100)), []);
+  const second = reader.push(bytes.subarray(100))[0];
+  assert.deepEqual(second.payload, new Uint8Array(199_000).fill(2));
+  assert.equal(second.payload.buffer.byteLength, 256 * 1024);
+  // taken: a body arriving now gets a new buffer
+  assert.equal(reader.push(message(199_000, 3))[0].payload.buffer.byteLength, 199_000);
+  assert.deepEqual(first.payload, new Uint8Array(200_000).fill(1));
+});
