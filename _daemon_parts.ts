@@ -188,13 +188,6 @@ export function isStreamable(v: unknown): v is Iterator<unknown> | AsyncIterator
   return typeof o.next === "function" && typeof o[Symbol.iterator] === "function";
 }
 
-export function denoUnref(timer: unknown): void {
-  const t = timer as { unref?: () => void };
-  if (typeof t === "number") {
-    (globalThis as { Deno?: { unrefTimer(id: number): void } }).Deno?.unrefTimer(t);
-  } else t?.unref?.();
-}
-
 export async function removeFile(path: string): Promise<void> {
   try {
     const fs = await import("node:fs/promises");

@@ -8,7 +8,8 @@
  */
 
 import type { ClientSession } from "./_call.ts";
-import { denoUnref, StopIterationError } from "./_daemon_parts.ts";
+import { StopIterationError } from "./_daemon_parts.ts";
+import { unrefTimer } from "./_timers.ts";
 import { PyroError } from "./errors.ts";
 
 interface StreamEntry {
@@ -127,7 +128,7 @@ export class ItemStreams {
   #ensureHousekeeper(): void {
     if (this.#housekeeper || this.#streams.size === 0) return;
     this.#housekeeper = setInterval(() => this.housekeeping(), 1000);
-    denoUnref(this.#housekeeper);
+    unrefTimer(this.#housekeeper);
   }
 
   #stopHousekeeper(): void {

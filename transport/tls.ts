@@ -50,6 +50,7 @@ import { setTlsConnectorFactory } from "../client.ts";
 import { CommunicationError, TimeoutError } from "../errors.ts";
 import { listenSocket, type SocketAddress } from "./socket.ts";
 import type { Connection, Listener } from "./types.ts";
+import { unrefTimer } from "../_timers.ts";
 
 export type { Connection, Listener } from "./types.ts";
 export type { SocketAddress } from "./socket.ts";
@@ -987,10 +988,3 @@ export function tlsConnector(
 }
 
 setTlsConnectorFactory((config) => tlsConnector(config));
-
-/** Lets the process exit with the timer pending (Deno's timers are numbers, Node's objects). */
-function unrefTimer(timer: unknown): void {
-  if (typeof timer === "number") {
-    (globalThis as { Deno?: { unrefTimer(id: number): void } }).Deno?.unrefTimer(timer);
-  } else (timer as { unref?: () => void })?.unref?.();
-}
