@@ -229,7 +229,12 @@ function abortReason(signal: AbortSignal): unknown {
     : signal.reason;
 }
 
-const CONTROL = new WeakMap<object, PyroProxy>();
+/**
+ * How a remote view hands out its PyroProxy (see controlOf). Not a WeakMap:
+ * V8's young-generation collector keeps a WeakMap's values alive, which
+ * promoted every short-lived proxy and its connection to the old generation.
+ */
+const CONTROL = Symbol("tyro.control");
 const ATTRIBUTE_ERROR = "AttributeError";
 
 function attributeError(message: string): Error {
@@ -925,6 +930,7 @@ function makeRemote(proxy: PyroProxy): unknown {
   const handler: ProxyHandler<PyroProxy> = {
     get(_target, key) {
       if (typeof key === "symbol") {
+        if (key === CONTROL) return proxy;
         if (key === Symbol.asyncDispose) return () => proxy[Symbol.asyncDispose]();
         if (key === TO_PYRO_DICT) return () => proxy[TO_PYRO_DICT]();
         if (key === Symbol.toStringTag) return "PyroProxy";
@@ -957,9 +963,7 @@ function makeRemote(proxy: PyroProxy): unknown {
       return [];
     },
   };
-  const remote = new Proxy(proxy, handler);
-  CONTROL.set(remote, proxy);
-  return remote;
+  return new Proxy(proxy, handler);
 }
 
 /**
@@ -981,10 +985,12 @@ function makeRemote(proxy: PyroProxy): unknown {
  * ```
  */
 export function controlOf(remote: unknown): PyroProxy {
-  if (remote instanceof PyroProxy && !CONTROL.has(remote as object)) return remote;
-  const p = CONTROL.get(remote as object);
-  if (!p) throw new TypeError("Cannot get proxy controls: not a Tyro proxy");
-  return p;
+  if (remote !== null && (typeof remote === "object" || typeof remote === "function")) {
+    const p = (remote as { [CONTROL]?: unknown })[CONTROL];
+    if (p instanceof PyroProxy) return p; // a remote view
+    if (remote instanceof PyroProxy) return remote;
+  }
+  throw new TypeError("Cannot get proxy controls: not a Tyro proxy");
 }
 
 /**

@@ -84,6 +84,9 @@ export type { CallContext, ClientSession } from "./_call.ts";
 /** The object id of the daemon's own object. */
 export const DAEMON_NAME = "Pyro.Daemon";
 
+/** The daemon's own entry into a session: handles a message without a promise when it can. */
+const RECEIVE_NOW = Symbol("receiveNow");
+
 /**
  * A Pyro daemon: it binds a socket (TCP over IPv4 or IPv6, or a unix
  * socket), and answers Pyro5 wire protocol requests for the objects
@@ -453,7 +456,7 @@ export class Daemon implements AsyncDisposable {
         peerCertificate: info.peerCertificate ?? conn.peerCertificate,
       },
     );
-    const receiveNow = (ds as InternalSession)[RECEIVE_NOW];
+    const link = ds as InternalSession;
     const failed = (e: unknown) => {
       this.#logger.warn(`closing connection ${ds.session.id}: ${(e as Error).message}`, e);
       wire.close(e);
@@ -464,7 +467,7 @@ export class Daemon implements AsyncDisposable {
       onMessage: (msg) => {
         let later: Promise<void> | undefined;
         try {
-          later = receiveNow(msg);
+          later = link[RECEIVE_NOW](msg);
         } catch (e) {
           failed(e);
           return;
@@ -512,30 +515,53 @@ export class Daemon implements AsyncDisposable {
     close: (graceful?: boolean) => void,
     info: { remoteAddr?: unknown; peerCertificate?: unknown } = {},
   ): DaemonSession {
-    const session = new SessionImpl(info.remoteAddr, info.peerCertificate);
-    let open = true;
-    const entry = {
-      session,
-      close: (graceful?: boolean) => {
-        if (!open) return;
-        open = false;
-        this.#sessions.delete(entry);
-        this.#clientDisconnected(session);
-        close(graceful);
-      },
-    };
-    session.end = () => entry.close(true);
-    this.#sessions.add(entry);
-    const reply = (bytes: Uint8Array) => {
-      if (open) send(bytes);
-    };
-    return {
-      session,
-      receive: (msg) => this.#receive(session, msg, reply),
-      close: entry.close,
-      [RECEIVE_NOW]: (msg: Message) => this.#receiveNow(session, msg, reply),
-    } as DaemonSession;
+    const link = new Daemon.#Link(
+      this,
+      new SessionImpl(info.remoteAddr, info.peerCertificate),
+      send,
+      close,
+    );
+    this.#sessions.add(link);
+    return link;
   }
+
+  /**
+   * An open session, with methods rather than closures: a handful of
+   * closures made per connection led V8 to move every connection's objects
+   * to the old generation (measured with --trace-gc), which cost the daemon
+   * CPU on each new connection.
+   */
+  static #Link = class implements DaemonSession, ReplyTo {
+    #open = true;
+    constructor(
+      readonly daemon: Daemon,
+      readonly session: SessionImpl,
+      readonly send: (bytes: Uint8Array) => unknown,
+      readonly end: (graceful?: boolean) => void,
+    ) {
+      session.link = this;
+    }
+
+    reply(bytes: Uint8Array): void {
+      if (this.#open) this.send(bytes);
+    }
+
+    receive(msg: Message): Promise<void> {
+      return this.daemon.#receive(this.session, msg, this);
+    }
+
+    [RECEIVE_NOW](msg: Message): Promise<void> | undefined {
+      return this.daemon.#receiveNow(this.session, msg, this);
+    }
+
+    close(graceful?: boolean): void {
+      if (!this.#open) return;
+      this.#open = false;
+      this.daemon.#sessions.delete(this);
+      this.daemon.#clientDisconnected(this.session);
+      this.end(graceful);
+    }
+  };
 
   #clientDisconnected(session: SessionImpl): void {
     this.#streams.disconnected(session);
@@ -548,7 +574,7 @@ export class Daemon implements AsyncDisposable {
   }
 
   #reply(
-    send: (bytes: Uint8Array) => void,
+    to: ReplyTo,
     type: number,
     serializerId: number,
     flags: number,
@@ -572,8 +598,8 @@ export class Daemon implements AsyncDisposable {
         maxMessageSize: this.config.MAX_MESSAGE_SIZE,
       },
     );
-    if (bytes instanceof Uint8Array) send(bytes);
-    else for (let i = 0; i < bytes.length; i++) send(bytes[i]);
+    if (bytes instanceof Uint8Array) to.reply(bytes);
+    else for (let i = 0; i < bytes.length; i++) to.reply(bytes[i]);
   }
 
   /**
@@ -583,31 +609,31 @@ export class Daemon implements AsyncDisposable {
   #receiveNow(
     session: SessionImpl,
     msg: Message,
-    send: (bytes: Uint8Array) => void,
+    to: ReplyTo,
   ): Promise<void> | undefined {
     if (
       !this.#closed && !session.connected && !session.handshaking && !session.refused &&
       msg.type === MessageType.CONNECT
     ) {
-      return this.#startHandshake(session, msg, send);
+      return this.#startHandshake(session, msg, to);
     }
     const max = this.config.MAX_CALLS_PER_CONNECTION;
     if (
       this.#closed || session.handshaking || !session.connected || session.refused ||
       msg.type !== MessageType.INVOKE || (max > 0 && session.inFlight >= max)
     ) {
-      return this.#receive(session, msg, send);
+      return this.#receive(session, msg, to);
     }
-    return this.#invokeCounted(session, msg, send);
+    return this.#invokeCounted(session, msg, to);
   }
 
   /** Answers a CONNECT; an asynchronous handshake holds the session's later messages back. */
   #startHandshake(
     session: SessionImpl,
     msg: Message,
-    send: (bytes: Uint8Array) => void,
+    to: ReplyTo,
   ): Promise<void> | undefined {
-    const later = this.#handshake(session, msg, send);
+    const later = this.#handshake(session, msg, to);
     if (later === undefined) return undefined;
     return session.handshaking = later.finally(() => session.handshaking = null);
   }
@@ -616,12 +642,12 @@ export class Daemon implements AsyncDisposable {
   #invokeCounted(
     session: SessionImpl,
     msg: Message,
-    send: (bytes: Uint8Array) => void,
+    to: ReplyTo,
   ): Promise<void> | undefined {
     session.inFlight++;
     let later: Promise<void> | undefined;
     try {
-      later = this.#invoke(session, msg, send);
+      later = this.#invoke(session, msg, to);
     } finally {
       if (later === undefined) callDone(session);
     }
@@ -631,7 +657,7 @@ export class Daemon implements AsyncDisposable {
   async #receive(
     session: SessionImpl,
     msg: Message,
-    send: (bytes: Uint8Array) => void,
+    to: ReplyTo,
   ): Promise<void> {
     if (this.#closed) throw new DaemonError("daemon is closed");
     if (session.handshaking) await session.handshaking;
@@ -641,11 +667,11 @@ export class Daemon implements AsyncDisposable {
         throw new ProtocolError(`expected a CONNECT message first, got type ${msg.type}`);
       }
       // Messages that arrive during an asynchronous handshake wait for it (pipelining clients).
-      return await this.#startHandshake(session, msg, send);
+      return await this.#startHandshake(session, msg, to);
     }
     if (msg.type === MessageType.PING) {
       this.#reply(
-        send,
+        to,
         MessageType.PING,
         msg.serializerId,
         0,
@@ -663,7 +689,7 @@ export class Daemon implements AsyncDisposable {
     if (max > 0 && session.inFlight >= max) {
       await new Promise<void>((r) => session.waiting.push(r));
     }
-    await this.#invokeCounted(session, msg, send);
+    await this.#invokeCounted(session, msg, to);
   }
 
   /**
@@ -674,7 +700,7 @@ export class Daemon implements AsyncDisposable {
   #handshake(
     session: SessionImpl,
     msg: Message,
-    send: (bytes: Uint8Array) => void,
+    to: ReplyTo,
   ): Promise<void> | undefined {
     let serializer: Serializer;
     try {
@@ -692,23 +718,23 @@ export class Daemon implements AsyncDisposable {
       session.handshake = data.handshake;
       response = this.validateHandshake(session, data.handshake);
     } catch (e) {
-      this.#handshakeAnswer(session, msg, send, serializer, e, true);
+      this.#handshakeAnswer(session, msg, to, serializer, e, true);
       return undefined;
     }
     if (isThenable(response)) {
       return Promise.resolve(response).then(
-        (r) => this.#handshakeAnswer(session, msg, send, serializer, r, false, data.object),
-        (e) => this.#handshakeAnswer(session, msg, send, serializer, e, true),
+        (r) => this.#handshakeAnswer(session, msg, to, serializer, r, false, data.object),
+        (e) => this.#handshakeAnswer(session, msg, to, serializer, e, true),
       );
     }
-    this.#handshakeAnswer(session, msg, send, serializer, response, false, data.object);
+    this.#handshakeAnswer(session, msg, to, serializer, response, false, data.object);
     return undefined;
   }
 
   #handshakeAnswer(
     session: SessionImpl,
     msg: Message,
-    send: (bytes: Uint8Array) => void,
+    to: ReplyTo,
     serializer: Serializer,
     result: unknown,
     failed: boolean,
@@ -732,7 +758,7 @@ export class Daemon implements AsyncDisposable {
       session.refused = true;
     }
     this.#reply(
-      send,
+      to,
       type,
       serializer.id,
       0,
@@ -742,11 +768,11 @@ export class Daemon implements AsyncDisposable {
       this.annotations(null),
     );
     // as Pyro5: a refused client is disconnected once it has the reason
-    if (session.refused) session.end?.();
+    if (session.refused) session.link?.close(true);
   }
 
   #sendError(
-    send: (bytes: Uint8Array) => void,
+    to: ReplyTo,
     serializer: Serializer,
     ctx: InvokeContext,
     err: unknown,
@@ -777,7 +803,7 @@ export class Daemon implements AsyncDisposable {
     const ann = this.annotations(ctx);
     if (annotations) { for (const [k, v] of annotations) ann.set(k, v); }
     this.#reply(
-      send,
+      to,
       MessageType.RESULT,
       serializer.id,
       flags | Flags.EXCEPTION,
@@ -797,7 +823,7 @@ export class Daemon implements AsyncDisposable {
   #invoke(
     session: SessionImpl,
     msg: Message,
-    send: (bytes: Uint8Array) => void,
+    to: ReplyTo,
   ): Promise<void> | undefined {
     let serializer: Serializer;
     try {
@@ -816,7 +842,7 @@ export class Daemon implements AsyncDisposable {
     } catch (e) {
       if (!oneway) {
         this.#sendError(
-          send,
+          to,
           serializer,
           ctx,
           e instanceof SerializeError ? e : new SerializeError(String((e as Error).message ?? e)),
@@ -830,7 +856,7 @@ export class Daemon implements AsyncDisposable {
       if (!reg) throw new DaemonError("unknown object");
       const target = reg.isClass ? this.#instance(reg, session) : reg.object;
       if (msg.flags & Flags.BATCH) {
-        return this.#batch(session, msg, send, serializer, ctx, reg, target, call);
+        return this.#batch(session, msg, to, serializer, ctx, reg, target, call);
       }
       let result: unknown;
       if (call.method === "__getattr__") {
@@ -856,12 +882,12 @@ export class Daemon implements AsyncDisposable {
       } else {
         result = this.#call(ctx, reg, target, call.method, call.args, call.kwargs);
         if (isThenable(result)) {
-          return this.#respondLater(session, msg, send, serializer, ctx, result);
+          return this.#respondLater(session, msg, to, serializer, ctx, result);
         }
       }
-      if (!oneway) this.#respond(session, msg, send, serializer, ctx, result);
+      if (!oneway) this.#respond(session, msg, to, serializer, ctx, result);
     } catch (e) {
-      if (!oneway) this.#sendError(send, serializer, ctx, e, 0);
+      if (!oneway) this.#sendError(to, serializer, ctx, e, 0);
     }
     return undefined;
   }
@@ -869,15 +895,15 @@ export class Daemon implements AsyncDisposable {
   async #respondLater(
     session: SessionImpl,
     msg: Message,
-    send: (bytes: Uint8Array) => void,
+    to: ReplyTo,
     serializer: Serializer,
     ctx: InvokeContext,
     pending: PromiseLike<unknown>,
   ): Promise<void> {
     try {
-      this.#respond(session, msg, send, serializer, ctx, await pending);
+      this.#respond(session, msg, to, serializer, ctx, await pending);
     } catch (e) {
-      this.#sendError(send, serializer, ctx, e, 0);
+      this.#sendError(to, serializer, ctx, e, 0);
     }
   }
 
@@ -885,7 +911,7 @@ export class Daemon implements AsyncDisposable {
   #respond(
     session: SessionImpl,
     msg: Message,
-    send: (bytes: Uint8Array) => void,
+    to: ReplyTo,
     serializer: Serializer,
     ctx: InvokeContext,
     result: unknown,
@@ -893,7 +919,7 @@ export class Daemon implements AsyncDisposable {
     if (this.config.ITER_STREAMING && isStreamable(result)) {
       const id = this.#streams.open(session, result);
       this.#sendError(
-        send,
+        to,
         serializer,
         ctx,
         new ProtocolError("result of call is an iterator"),
@@ -906,7 +932,7 @@ export class Daemon implements AsyncDisposable {
     const value = this.#autoproxy(result);
     const payload = serializer.dumpsParts ? serializer.dumpsParts(value) : serializer.dumps(value);
     this.#reply(
-      send,
+      to,
       MessageType.RESULT,
       serializer.id,
       0,
@@ -920,7 +946,7 @@ export class Daemon implements AsyncDisposable {
   async #batch(
     _session: SessionImpl,
     msg: Message,
-    send: (bytes: Uint8Array) => void,
+    to: ReplyTo,
     serializer: Serializer,
     ctx: InvokeContext,
     reg: Registration,
@@ -946,7 +972,7 @@ export class Daemon implements AsyncDisposable {
       }
       if (oneway) return;
       this.#reply(
-        send,
+        to,
         MessageType.RESULT,
         serializer.id,
         Flags.BATCH,
@@ -956,7 +982,7 @@ export class Daemon implements AsyncDisposable {
         this.#replyAnnotations(ctx),
       );
     } catch (e) {
-      if (!oneway) this.#sendError(send, serializer, ctx, e, 0);
+      if (!oneway) this.#sendError(to, serializer, ctx, e, 0);
     }
   }
 
@@ -1098,11 +1124,13 @@ function callDone(session: SessionImpl): void {
   session.inFlight--;
   if (session.waiting.length) session.waiting.shift()!();
 }
-/** The daemon's own entry into a session: handles a message without a promise when it can. */
-const RECEIVE_NOW = Symbol("receiveNow");
 type InternalSession = DaemonSession & {
-  [RECEIVE_NOW]: (msg: Message) => Promise<void> | undefined;
+  [RECEIVE_NOW](msg: Message): Promise<void> | undefined;
 };
+/** Where a session's replies go. */
+interface ReplyTo {
+  reply(bytes: Uint8Array): void;
+}
 /** How long a closing daemon waits for replies already made to be written. */
 const CLOSE_FLUSH_MS = 1000;
 const NO_ANNOTATIONS: ReadonlyMap<string, Uint8Array> = new Map();
