@@ -319,6 +319,23 @@ export function copyOut(bytes: Uint8Array): Uint8Array {
 }
 
 /**
+ * {@linkcode copyOut} of `length` bytes at `from`: short ranges are copied
+ * without making a view of them.
+ *
+ * @param bytes The buffer.
+ * @param from Where the range starts.
+ * @param length Its length.
+ * @returns A copy.
+ * @internal
+ */
+export function copyRange(bytes: Uint8Array, from: number, length: number): Uint8Array {
+  const out = allocate(length);
+  if (length > 64) out.set(bytes.subarray(from, from + length));
+  else for (let i = 0; i < length; i++) out[i] = bytes[from + i];
+  return out;
+}
+
+/**
  * Hands out memory for an encoded message: small messages are cut from a
  * shared slab (a new Uint8Array is zero-filled, which costs more than
  * encoding a small call); a slab region is never handed out twice.
@@ -354,26 +371,41 @@ export function decodeHeader(bytes: Uint8Array, options: DecodeOptions = {}): Me
       `Cannot decode message header: need ${HEADER_SIZE} bytes, got ${bytes.length}`,
     );
   }
-  checkPrefix(bytes, bytes.length);
-  const dataSize = ((bytes[12] << 24) >>> 0) + (bytes[13] << 16) + (bytes[14] << 8) + bytes[15];
-  const annotationsSize = ((bytes[16] << 24) >>> 0) + (bytes[17] << 16) + (bytes[18] << 8) +
-    bytes[19];
+  return headerAt(bytes, 0, options);
+}
+
+/**
+ * {@linkcode decodeHeader} of the 40 bytes at `at`, without making a view
+ * of them (the reader's path for every message).
+ *
+ * @param bytes A buffer holding a whole header at `at`.
+ * @param at Where the header starts.
+ * @param options The size limit.
+ * @returns The header fields.
+ * @internal
+ */
+export function headerAt(bytes: Uint8Array, at: number, options: DecodeOptions): MessageHeader {
+  prefixAt(bytes, at, HEADER_SIZE);
+  const dataSize = ((bytes[at + 12] << 24) >>> 0) + (bytes[at + 13] << 16) +
+    (bytes[at + 14] << 8) + bytes[at + 15];
+  const annotationsSize = ((bytes[at + 16] << 24) >>> 0) + (bytes[at + 17] << 16) +
+    (bytes[at + 18] << 8) + bytes[at + 19];
   const max = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
   if (dataSize + annotationsSize > max) {
     throw new MessageTooLargeError(`message too large (${dataSize + annotationsSize}, max=${max})`);
   }
   let correlationId: Uint8Array | null = null;
-  for (let i = 20; i < 36; i++) {
+  for (let i = at + 20; i < at + 36; i++) {
     if (bytes[i] !== 0) {
-      correlationId = copyOut(bytes.subarray(20, 36));
+      correlationId = copyRange(bytes, at + 20, 16);
       break;
     }
   }
   return {
-    type: bytes[6],
-    serializerId: bytes[7],
-    flags: (bytes[8] << 8) | bytes[9],
-    seq: (bytes[10] << 8) | bytes[11],
+    type: bytes[at + 6],
+    serializerId: bytes[at + 7],
+    flags: (bytes[at + 8] << 8) | bytes[at + 9],
+    seq: (bytes[at + 10] << 8) | bytes[at + 11],
     dataSize,
     annotationsSize,
     correlationId,
@@ -389,18 +421,23 @@ export function decodeHeader(bytes: Uint8Array, options: DecodeOptions = {}): Me
  * @throws {ProtocolError} When what is present cannot start a Pyro message.
  */
 export function checkPrefix(bytes: Uint8Array, length: number): void {
-  const tag = [0x50, 0x59, 0x52, 0x4f];
+  prefixAt(bytes, 0, length);
+}
+
+const TAG = [0x50, 0x59, 0x52, 0x4f];
+
+function prefixAt(bytes: Uint8Array, at: number, length: number): void {
   for (let i = 0; i < 4 && i < length; i++) {
-    if (bytes[i] !== tag[i]) {
+    if (bytes[at + i] !== TAG[i]) {
       throw new ProtocolError(
         `Cannot decode message header: tag is not PYRO (byte ${i} is 0x${
-          bytes[i].toString(16).padStart(2, "0")
+          bytes[at + i].toString(16).padStart(2, "0")
         })`,
       );
     }
   }
   if (length >= 6) {
-    const version = (bytes[4] << 8) | bytes[5];
+    const version = (bytes[at + 4] << 8) | bytes[at + 5];
     if (version !== PROTOCOL_VERSION) {
       throw new ProtocolError(
         `Cannot decode message header: invalid protocol version: ${version}`,
@@ -408,7 +445,7 @@ export function checkPrefix(bytes: Uint8Array, length: number): void {
     }
   }
   if (length >= HEADER_SIZE) {
-    const magic = (bytes[38] << 8) | bytes[39];
+    const magic = (bytes[at + 38] << 8) | bytes[at + 39];
     if (magic !== MAGIC) {
       throw new ProtocolError(
         `Cannot decode message header: magic number is 0x${magic.toString(16).padStart(4, "0")}`,

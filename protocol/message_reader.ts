@@ -12,10 +12,11 @@ import { DEFAULT_MAX_MESSAGE_SIZE, HEADER_SIZE } from "./constants.ts";
 import {
   allocate,
   checkPrefix,
-  copyOut,
+  copyRange,
   decodeBody,
   decodeHeader,
   type DecodeOptions,
+  headerAt,
   type Message,
   type MessageHeader,
 } from "./message.ts";
@@ -92,25 +93,25 @@ export class MessageReader {
    * Takes the next chunk of the stream.
    *
    * @param chunk Bytes in stream order.
+   * @param length How many of them, from the start of `chunk` (all by default).
    * @returns The messages completed by this chunk, in order.
    * @throws {ProtocolError} On a malformed message; the reader is then unusable.
    */
-  push(chunk: Uint8Array): Message[] {
+  push(chunk: Uint8Array, length: number = chunk.length): Message[] {
     const out: Message[] = [];
     let pos = 0;
-    const n = chunk.length;
+    const n = Math.min(length, chunk.length);
     while (pos < n) {
       if (this.#header === null) {
         // Fast path: a whole message inside the chunk, no header yet buffered.
         if (this.#headLen === 0 && n - pos >= HEADER_SIZE) {
-          const header = decodeHeader(chunk.subarray(pos, pos + HEADER_SIZE), this.#options);
+          const header = headerAt(chunk, pos, this.#options);
           const bodySize = header.annotationsSize + header.dataSize;
           const start = pos + HEADER_SIZE;
           if (n - start >= bodySize) {
-            const bytes = chunk.subarray(start, start + bodySize);
             let body: Uint8Array;
-            if (bodySize < SPARE_MIN) body = copyOut(bytes);
-            else (body = this.#newBody(bodySize)).set(bytes);
+            if (bodySize < SPARE_MIN) body = copyRange(chunk, start, bodySize);
+            else (body = this.#newBody(bodySize)).set(chunk.subarray(start, start + bodySize));
             out.push(decodeBody(header, body, this.#options));
             pos = start + bodySize;
             continue;

@@ -305,3 +305,21 @@ Deno.test("MessageReader.prepareBody() readies a buffer for the next large body"
   assert.equal(reader.push(message(199_000, 3))[0].payload.buffer.byteLength, 199_000);
   assert.deepEqual(first.payload, new Uint8Array(200_000).fill(1));
 });
+
+Deno.test("MessageReader.push() takes only the first `length` bytes of a chunk", () => {
+  const bytes = encodeMessage({
+    type: MessageType.RESULT,
+    serializerId: 2,
+    seq: 7,
+    payload: new Uint8Array([1, 2, 3]),
+  });
+  const reader = new MessageReader();
+  const buf = new Uint8Array(100).fill(0xee); // garbage after the stream bytes
+  buf.set(bytes.subarray(0, 20));
+  assert.deepEqual(reader.push(buf, 20), []);
+  buf.set(bytes.subarray(20));
+  const [msg] = reader.push(buf, bytes.length - 20);
+  assert.equal(msg.seq, 7);
+  assert.deepEqual(msg.payload, new Uint8Array([1, 2, 3]));
+  assert.equal(reader.inMessage, false);
+});

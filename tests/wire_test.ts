@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { MessageConnection } from "../_wire.ts";
+import type { Connection } from "../transport/types.ts";
 
 async function pair(listener: Deno.TcpListener) {
   const [client, server] = await Promise.all([
@@ -45,4 +46,72 @@ Deno.test("shutdown() closes when the peer closes, or after the timeout when it 
   assert.ok(times[0] >= 590 && times[0] < 3000, `first closed after ${times[0]} ms`);
   assert.equal(silent[0].wire.closed && silent[1].wire.closed, true);
   for (const { server } of silent) server.close();
+});
+
+/** A connection that records its writes, taking at most `chunk` bytes a call, and never reads. */
+class Recorder implements Connection {
+  writes: Uint8Array[] = [];
+  failWith: Error | null = null;
+  closed = false;
+  #release!: (n: null) => void;
+  constructor(readonly chunk = Infinity) {}
+  read(): Promise<number | null> {
+    return new Promise((r) => this.#release = r);
+  }
+  write(data: Uint8Array): Promise<number> {
+    if (this.failWith) return Promise.reject(this.failWith);
+    const n = Math.min(this.chunk, data.length);
+    this.writes.push(data.slice(0, n));
+    return Promise.resolve(n);
+  }
+  close(): void {
+    this.closed = true;
+    this.#release?.(null);
+  }
+  get bytes(): number[] {
+    return this.writes.flatMap((w) => [...w]);
+  }
+}
+
+function wireOn(conn: Connection) {
+  const closes: unknown[] = [];
+  const wire = new MessageConnection(conn, {
+    maxMessageSize: 1 << 24,
+    onMessage: () => {},
+    onClose: (e) => closes.push(e),
+  });
+  wire.start();
+  return { wire, closes };
+}
+
+Deno.test("writes: parts queued together leave in one write, a large part on its own, short writes are resumed", async () => {
+  const conn = new Recorder();
+  const { wire } = wireOn(conn);
+  const large = new Uint8Array(100_000).fill(7);
+  wire.enqueue(new Uint8Array([1, 2]));
+  wire.enqueue([new Uint8Array([3]), large, new Uint8Array([4])]);
+  await wire.send(new Uint8Array([5]));
+  assert.deepEqual(conn.writes.map((w) => w.length), [3, 100_000, 2]);
+  assert.deepEqual([...conn.writes[0], ...conn.writes[2]], [1, 2, 3, 4, 5]);
+
+  const slow = new Recorder(3);
+  const second = wireOn(slow);
+  second.wire.enqueue(new Uint8Array([1, 2, 3, 4, 5, 6, 7]));
+  await second.wire.send(new Uint8Array([8, 9]));
+  assert.deepEqual(slow.bytes, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(slow.writes.map((w) => w.length), [3, 3, 3]);
+  wire.close();
+  second.wire.close();
+});
+
+Deno.test("writes: a failed write rejects send(), closes the connection and reports the error", async () => {
+  const conn = new Recorder();
+  conn.failWith = new Error("broken pipe");
+  const { wire, closes } = wireOn(conn);
+  await assert.rejects(wire.send(new Uint8Array([1])), /broken pipe/);
+  assert.equal(wire.closed, true);
+  assert.equal(conn.closed, true);
+  assert.deepEqual(closes.map((e) => (e as Error).message), ["broken pipe"]);
+  assert.equal(wire.enqueue(new Uint8Array([2])), false);
+  await assert.rejects(wire.send(new Uint8Array([3])), /connection is closed/);
 });
