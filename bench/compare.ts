@@ -649,7 +649,13 @@ async function main(): Promise<number> {
       for (const size of S.bulkSizes) {
         for (const ser of SERIALIZERS) {
           const r = await both(
-            { scenario: "bulk", serializer: ser, count: size, seconds: S.bulkSeconds, warmup: 0 },
+            {
+              scenario: "bulk",
+              serializer: ser,
+              count: size,
+              seconds: S.bulkSeconds,
+              warmup: S.warmup,
+            },
             ser === "msgpack" ? () => rawRep("bulk").then(() => rawRep("echo", size)) : undefined,
           );
           const mb = size >= 1e6 ? `${size / 1e6} MB` : `${size / 1024} KB`;
