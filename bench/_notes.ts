@@ -33,10 +33,26 @@ export const ANALYSIS: string = `
   into a reused buffer; "raw echo" is the same echo as the bulk rows in plain Deno, reading each
   message into a new buffer, which any echo must do when it hands the bytes to its caller.
 
-### What changed since the previous report (2026-11-23, first session)
+### What changed since the previous report (2026-11-24, third session)
 
-Measured with scratch scripts (client and daemon in separate processes, msgpack unless named) before
-and after each change; the table above is a full run after all of them.
+Each change was measured against the commit before it, the two taking turns in the same minutes
+(scratch scripts, client and daemon in separate processes, msgpack unless named); the table above is
+a full run after all of them.
+
+| Change | Before → after |
+| --- | --- |
+| A buffer for the next large body (128 KiB to 8 MiB, like the last one received) is allocated after a write, while the peer works, instead of when the next header arrives: a new \`Uint8Array\` is zero-filled, and that used to sit on the path of every large reply. The process holds at most one such buffer | echo 1 MB 2.9 → 4.0 GB/s; no change at 10 MB, where plain Deno gains nothing either |
+| V8 kept every short-lived proxy alive through the young-generation collections: a \`WeakMap\` from remote view to \`PyroProxy\` holds its values until a full collection (\`--trace-gc\` showed 3.5 MB promoted per scavenge). The view now hands out its \`PyroProxy\` through a private symbol. A daemon session was five closures, which had V8 promote each connection's objects too; it is now an object with methods | CPU per new connection: client 115 → 100 µs, daemon 88 → 77 µs; new connections 5.5k → 6.7k/s |
+| One unref'd timer watches all the half-closed connections (\`release()\` waits up to 1 s for the peer to close) instead of a timer per connection: setting and clearing a timer cost about 10 µs of each new connection's CPU | client 127 → 113 µs per new connection |
+| The write loop is callbacks made once per connection instead of an async function per batch; the reader decodes headers and copies small bodies without making \`subarray\` views, and \`push()\` takes a length. V8's heap sampling: 5.4 → 3.9 KB allocated per call in the client | in one process, one call at a time 225k → 241k calls/s, 64 pipelined 750k → 810k |
+| The bulk rows warm up for 0.3 s like every other row, on both sides | serpent 1 MB 635 → 870 MB/s (JIT warm-up was inside the measured second) |
+
+Tried and left out: a one-slot fast path for the table of pending calls (faster one at a time in one
+process, 35% slower pipelined); a body buffer ahead of time for 10 MB messages, or one pre-faulted
+with \`fill(0)\` (no gain: at 10 MB the socket buffers keep both sides busy, there is no idle time
+to hide the allocation in).
+
+### Earlier changes (2026-11-23, second session)
 
 | Change | Before → after |
 | --- | --- |
@@ -59,10 +75,13 @@ and after each change; the table above is a full run after all of them.
   JavaScript. The client's V8 profile shows \`op_write\` (the write system call that wakes the
   daemon) and idle time, with every Tyro function under 0.3%: what is left above the raw round trip
   is in Deno's op and promise machinery, not in Tyro's code.
-- New connections: per connection the client used 152 µs of CPU and the daemon 115 µs, against
-  64 µs and 68 µs for raw connect, write, read, close; \`strace -c\` counts the same system calls per
-  connection for both. A raw client that keeps a read pending (as any connection with a read loop
-  must) already costs 80–100 µs.
+- New connections (this session, per-thread CPU from \`/proc\`): the client's main thread used
+  100–105 µs per connection and the daemon's 70–77 µs, against 60 and 50 µs for raw connect, write,
+  read, close (the raw client half-closes and waits for the peer as Tyro's \`release()\` does).
+  \`strace -c\` counts the same system calls for both, plus one read that sees the end of the stream.
+  The client's V8 profile: \`op_net_connect_tcp\` 25%, \`op_write\` 26%, \`op_shutdown\` 18%,
+  \`op_close\` 7%, \`op_set_nodelay\` 4%, Tyro's own JavaScript 9%. A raw client that sends the
+  same CONNECT and call bytes to the Tyro daemon reaches 8.4–9k connections/s.
 - Bulk echo of 1 MB, msgpack, client: \`memset\` 21% (the zero-filling of each new 1 MB body: a new
   \`Uint8Array\` is always zero-filled), kernel copies 23%, page faults 3%. No copy of the payload is
   left in Tyro itself.
@@ -72,55 +91,59 @@ and after each change; the table above is a full run after all of them.
 
 ### Targets missed: by how much, and why
 
-- **One call at a time ≥ 90% of raw ping-pong**: holds for marshal (91%), misses for msgpack (87%),
-  json (84%) and serpent (78%); above Pyro5 for every serializer (1.24–1.88×). Another run of the same
-  code measured msgpack at 90% and marshal at 82%: the rows move by a few points between runs.
-  The gap is the CPU below.
-- **CPU per call ≤ 1.1 × raw**: 1.12× for msgpack (74.0 µs vs 65.8 µs per raw round trip: client
-  38.2 + daemon 35.8 against 32.9 per side), 1.11× for marshal; the run before measured 1.11×. The
-  daemon is within ~9% of raw, the client within ~16%. The "~40 µs floor" rows compare with the
-  issue's figure from another period; the same-run ratio is the one to read. Pyro5 uses 1.25×
-  (msgpack) to 1.8× (serpent) Tyro's CPU.
-- **Bulk msgpack ≥ 50% of raw bulk**: 39% at 1 MB, 33% at 10 MB. Raw bulk is a one-way stream into a
-  reused buffer. An echo that hands its bytes to the caller reads each message into a new buffer,
-  and plain Deno doing exactly that reached 70% (1 MB) and 38% (10 MB) of raw bulk in the same run:
-  at 10 MB the target is above what Deno itself does, and Tyro's 2206 MB/s is 86% of plain Deno's
-  echo. Tyro no longer copies a large payload; what remains is the zero-filling of each new body and
-  a second and third write per message (header, payload, tail: Deno has no \`writev\`; lending the
-  payload's edges to the header and tail writes was tried and measured no faster).
-- **Bulk serpent ≥ 5× Pyro5**: holds at 1 MB (5.83×), 4.95× at 10 MB (4.17× before the bytes-dict fast
-  path). Serpent carries bytes as a base64 text inside a Python literal: each side decodes 13 MB of
-  UTF-8, encodes and decodes base64 into new zero-filled buffers; Pyro5's echo returns the dict
-  untouched and never decodes the base64.
-- **New connections ≥ 3× Pyro5**: 2.00× (5753/s vs 2878/s). Raw Deno connect, one round trip and close
-  did 10,762/s in the same run, so 3× Pyro5 (8635/s) would be 80% of what plain Deno sockets do with
-  no protocol at all. Tyro needs one round trip and one write each way per new connection, where
-  Pyro5 needs two; the rest is per-connection cost inside Deno (op and resource setup, the pending
-  read), which \`strace\` and \`perf\` place outside Tyro's JavaScript.
-- **Python clients: Tyro daemon ≥ 3× Pyro5 daemon**: 1.12× in this run; 3.43×, 3.69×, 3.46× and
-  3.59× in four earlier runs, 1.18× in another. Sixteen Python client processes share two cores with
-  the daemon, so the aggregate is set by the clients' own CPU: a Pyro5 msgpack client spends ~45–64
-  µs per call, Pyro5's daemon about as much and Tyro's ~36–48 µs, which caps the ratio near
-  1.1–1.3× whenever Pyro5's thread-per-connection daemon runs well (27k calls/s in this run). The 3×
-  runs are the ones where it collapsed under the 16 clients (7–8.5k calls/s). Tyro's own 16 clients
-  against its daemon reach 154k calls/s.
+- **One call at a time ≥ 90% of raw ping-pong**: holds for msgpack (90%); marshal 85%, json 81%,
+  serpent 73%; above Pyro5 for every serializer (1.22–1.72×). The rows move by several points from
+  run to run (msgpack measured 88%, 86% and 85% in the three runs before this one today): a round trip is ~80 µs of
+  which the raw socket work is ~74, so 1 µs is more than 1%. Per call, serpent and json cost each
+  side a few µs more than msgpack to encode and decode (the call and its result are text).
+- **CPU per call ≤ 1.1 × raw**: holds for msgpack in this run (1.08×: client 41.4 + daemon 37.2 µs
+  against 37 per side for raw); the two runs before measured 1.16× and 1.13×, and the daemon alone
+  is within 1–5% of raw. marshal 1.15×, json 1.20×, serpent 1.41×. The "~40 µs floor" rows use the
+  issue's figure from another period: unpinned, the raw round trip alone is 74 µs here; pinned to
+  one CPU it is 12 µs and those rows hold (below).
+- **Bulk msgpack ≥ 50% of raw bulk**: 48% at 1 MB (54% and 58% in two runs earlier today, 41% in
+  another), 33% at 10 MB. Raw bulk is a one-way stream into a reused buffer. An echo that hands its
+  bytes to the caller must read each message into a new buffer, and plain Deno doing exactly that
+  reached 66% (1 MB) and 38% (10 MB) of raw bulk in the same run: at 10 MB the target is above what
+  Deno itself does, and Tyro's 1903 MB/s is 88% of plain Deno's echo. A reused buffer does 4 GB/s at
+  10 MB, but Tyro hands out the bytes it reads (a \`Uint8Array\` result is a view of the message), so
+  it cannot reuse them. What remains at 1 MB: the header, payload and tail are separate writes
+  (Deno has no \`writev\`), and the first 256 KB of each message are copied from the read buffer.
+- **Bulk serpent ≥ 5× Pyro5**: holds at 1 MB (6.57×), 4.50× at 10 MB (4.22–4.95× across the runs of
+  the last two days). Serpent carries bytes as a base64 text inside a Python literal: each side decodes 13 MB of
+  UTF-8 and base64 into new buffers, and encodes them back, all with the runtime's native codecs;
+  Pyro5's echo returns the dict untouched and never decodes the base64.
+- **New connections ≥ 3× Pyro5**: 2.26× (5783/s vs 2555/s); 2.32× and 2.42× in the two runs before.
+  Raw Deno connect, one round trip and close did 8782/s in the same run: 3× Pyro5 would be 87% of
+  what plain Deno sockets do with no protocol at all, where Tyro is at 66%. Tyro needs one round
+  trip and one write each way per new connection (Pyro5 needs two round trips). The profiles above
+  put what is left in the system calls and Deno's handling of them: even a raw client sending
+  Tyro's bytes to the Tyro daemon reaches only 8–9k/s.
+- **Python clients: Tyro daemon ≥ 3× Pyro5 daemon**: 1.36× in this run (1.25× and 1.51× in the two
+  before; 3.4–3.7× in four runs yesterday, when Pyro5's daemon collapsed under the 16 clients).
+  Sixteen Python client processes share two cores with the daemon, so the aggregate is set by the
+  clients' own CPU: a Pyro5 msgpack client spends ~45–64 µs per call, so even a daemon that cost
+  nothing would reach about 2 cores / 50 µs ≈ 40k calls/s. Tyro's daemon reached 28.3k; 3× Pyro5's
+  20.9k would be 63k, above that ceiling. Tyro's own 16 clients against its daemon reach 141k
+  calls/s.
 
-Held in this run: pipelined 55× Pyro5 one at a time (503k calls/s), batched 3.3× (msgpack) and 17.6×
-(serpent), bulk never below Pyro5 (worst 1.72×), serpent bulk 1 MB 5.83×, remote iterators 20×,
-oneway 35–42×, one call at a time ≥ 90% of raw for marshal, 10,000 concurrent connections all
-answered (Pyro5's thread server: 79), 17 KB per idle connection against Pyro5's 24 KB.
+Held in this run: pipelined 58× Pyro5 one at a time (515k calls/s), batched 3.3× (msgpack) and 19×
+(serpent), bulk never below Pyro5 (worst 1.79×), serpent bulk 1 MB 6.6×, remote iterators 23×,
+oneway 43–54×, CPU per call 1.08× raw (msgpack), one call at a time 90% of raw (msgpack), 10,000
+concurrent connections all answered (Pyro5's thread server: 79), 17 KB per idle connection against
+Pyro5's 23 KB.
 
 ### Pinned to one CPU ([pinned/benchmarks.md](pinned/benchmarks.md))
 
-With every process on CPU 0 a raw round trip costs 12 µs instead of ~70 µs (no cross-core wake-up),
-so per-call JavaScript weighs more and nothing overlaps. One call at a time is 2.0× (msgpack) to
-4.0× (serpent) Pyro5; CPU per call is 20.7 µs for msgpack and 27.6 µs for serpent against Pyro5's
-41.1 µs and 113 µs (2× and 4× less, the issue's "~40 µs floor" rows all hold there), but 1.72× the
-raw 12 µs: about 9 µs of framing, serialization, dispatch and promises for client and daemon
-together. Batched 3.4×, bulk msgpack 53% (1 MB) and 49% (10 MB) of raw bulk, never below Pyro5.
-Pipelined is 11× Pyro5 one at a time: Pyro5's one-at-a-time calls are 3× faster on one core, while
-pipelining has no second core to overlap with. New connections 1.42×, iterators 6.6×, Python
-clients 1.29× (sixteen Python clients on one core).
+With every process on CPU 0 a raw round trip costs 13 µs instead of ~74 µs (no cross-core wake-up),
+so per-call JavaScript weighs more and nothing overlaps. One call at a time is 2.2× (msgpack) to
+4.2× (serpent) Pyro5; CPU per call is 21.2 µs for msgpack and 30.1 µs for serpent against Pyro5's
+45.7 µs and 127 µs (2.2× and 4.2× less; the issue's "~40 µs floor" rows all hold there), and 1.58×
+the raw 13.4 µs (1.72× in the previous report): about 8 µs of framing, serialization, dispatch and
+promises for client and daemon together. Batched 3.4×, bulk msgpack 60% (1 MB) and 44% (10 MB) of
+raw bulk, never below Pyro5. Pipelined is 14× Pyro5 one at a time: Pyro5's one-at-a-time calls are
+2.5× faster on one core, while pipelining has no second core to overlap with. New connections
+1.73× (1.42× before), iterators 6.9×, Python clients 1.29× (sixteen Python clients on one core).
 `;
 
 /** The notes of a run pinned to one CPU (\`--pin\`). */
