@@ -66,7 +66,13 @@ import { SecurityError, SerializeError } from "../errors.ts";
 import { callMessage } from "./_call_message.ts";
 import { JsonWriter, quote } from "./_json_encode.ts";
 import { parseJson } from "./_json_parse.ts";
-import { bytesFromDict, type ClassRegistry, DEFAULT_REGISTRY, isPlainObject } from "./registry.ts";
+import {
+  bytesFromDict,
+  type ClassRegistry,
+  DEFAULT_REGISTRY,
+  isPlainObject,
+  toUtf8,
+} from "./registry.ts";
 import {
   type CallMessage,
   DEFAULT_MAX_DEPTH,
@@ -87,28 +93,6 @@ export type { PyroUri, UriProtocol, UriState } from "../uri.ts";
 
 const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const lenientDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
-const utf8Encoder = new TextEncoder();
-
-/**
- * Small outputs are cut from shared 64 KiB chunks: allocating a small
- * typed array costs more than writing a small call. Each result is a view
- * of its own region of a chunk.
- */
-let chunk = new Uint8Array(0);
-let chunkPos = 0;
-
-function toUtf8(text: string): Uint8Array {
-  const max = text.length * 3;
-  if (max > 8192) return utf8Encoder.encode(text);
-  if (chunk.length - chunkPos < max) {
-    chunk = new Uint8Array(65536);
-    chunkPos = 0;
-  }
-  const start = chunkPos;
-  chunkPos += utf8Encoder.encodeInto(text, chunk.subarray(start)).written;
-  return chunk.subarray(start, chunkPos);
-}
-
 /** Thrown inside {@linkcode finish} when `JSON.parse` may have rounded an int. */
 const IMPRECISE = Symbol("imprecise");
 

@@ -609,6 +609,45 @@ export function bytesFromDict(dict: Record<string, unknown>): Uint8Array | undef
   return base64Decode(dict.data);
 }
 
+const utf8Encoder = new TextEncoder();
+/**
+ * Small outputs are cut from shared 64 KiB chunks: allocating a small
+ * typed array costs more than writing a small call. Each result is a view
+ * of its own region of a chunk, never handed out twice.
+ */
+let chunk = new Uint8Array(0);
+let chunkPos = 0;
+
+/**
+ * Encodes a text as UTF-8. Short texts go into shared chunk memory, and
+ * short ASCII texts without a call into the runtime's encoder.
+ *
+ * @param text The text.
+ * @returns Its UTF-8 bytes.
+ * @internal
+ */
+export function toUtf8(text: string): Uint8Array {
+  const n = text.length;
+  if (n * 3 > 8192) return utf8Encoder.encode(text);
+  if (chunk.length - chunkPos < n * 3) {
+    chunk = new Uint8Array(65536);
+    chunkPos = 0;
+  }
+  const out = chunk;
+  const start = chunkPos;
+  if (n <= 512) {
+    let i = 0;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c > 0x7f) break;
+      out[start + i] = c;
+    }
+    if (i === n) return out.subarray(start, chunkPos = start + n);
+  }
+  chunkPos += utf8Encoder.encodeInto(text, out.subarray(start)).written;
+  return out.subarray(start, chunkPos);
+}
+
 const NATIVE_B64 = typeof (Uint8Array as unknown as { fromBase64?: unknown }).fromBase64 ===
   "function";
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -35,7 +35,13 @@ import { createSerpentSerializer } from "@tyro/tyro/serializers";
 
 import { callFromSequence } from "./_call_message.ts";
 import { SecurityError, SerializeError } from "../errors.ts";
-import { base64Encode, type ClassRegistry, DEFAULT_REGISTRY, isPlainObject } from "./registry.ts";
+import {
+  base64Encode,
+  type ClassRegistry,
+  DEFAULT_REGISTRY,
+  isPlainObject,
+  toUtf8,
+} from "./registry.ts";
 import {
   type CallMessage,
   Complex,
@@ -469,18 +475,7 @@ const textDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 function decodeText(data: Uint8Array): string {
-  const n = data.length;
-  if (n < 256) {
-    // short ASCII payloads: skip the decoder's call overhead
-    let ascii = true;
-    for (let k = 0; k < n; k++) {
-      if (data[k] > 0x7f) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii) return String.fromCharCode.apply(null, data as unknown as number[]);
-  }
+  // (for a short ASCII text the decoder, ~95 ns, beats String.fromCharCode.apply, ~180 ns)
   const text = textDecoder.decode(data);
   if (text.indexOf("\uFFFD") < 0) return text;
   try {
@@ -541,7 +536,7 @@ function encodeParts(
 const LARGE_TEXT = 16 * 1024;
 
 function encodeText(text: string): Uint8Array {
-  if (text.length < LARGE_TEXT) return textEncoder.encode(text);
+  if (text.length < LARGE_TEXT) return toUtf8(text);
   // encode() sizes its buffer for the worst case and copies; an ASCII text fits in its length
   const out = new Uint8Array(text.length);
   const r = textEncoder.encodeInto(text, out);

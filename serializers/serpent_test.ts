@@ -1183,3 +1183,13 @@ Deno.test("serpent loads() decodes long bytes dicts directly, and falls back on 
     SerializeError,
   );
 });
+
+Deno.test("serpent dumps: short texts in shared memory stay separate and exact, ASCII or not", () => {
+  const texts = ["plain ascii", "déjà vu ☃", "x".repeat(512), "é".repeat(600), "😀 end"];
+  const encoded = texts.map((t) => ser.dumps(t));
+  // each result is its own region: encoding more does not change earlier results
+  for (let i = 0; i < texts.length; i++) {
+    assert.equal(ser.loads(encoded[i]), texts[i]);
+    assert.equal(dec.decode(encoded[i]).endsWith(pyStrRepr(texts[i])), true);
+  }
+});
