@@ -140,8 +140,8 @@ export class SessionImpl implements ClientSession {
   connected = false;
   /** The handshake was refused: later messages (pipelined calls) are dropped. */
   refused = false;
-  /** The open session: `close(true)` closes the connection once what was sent is written. */
-  link: { close(graceful?: boolean): void } | undefined;
+  /** The open session: `finish(true)` closes the connection once what was sent is written. */
+  link: { finish(graceful?: boolean): void } | undefined;
   handshaking: Promise<void> | null = null;
   inFlight = 0;
   waiting: (() => void)[] = [];

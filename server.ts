@@ -108,7 +108,7 @@ export class Daemon implements AsyncDisposable {
   readonly #objects = new Map<string, Registration>();
   readonly #ids = new Map<unknown, string>();
   readonly #streams: ItemStreams;
-  readonly #sessions = new Set<{ session: SessionImpl; close(graceful?: boolean): void }>();
+  readonly #sessions = new Set<{ session: SessionImpl; finish(graceful?: boolean): void }>();
   #inFlight = 0;
   #idle: (() => void)[] = [];
   #drained: (() => void)[] = [];
@@ -480,7 +480,7 @@ export class Daemon implements AsyncDisposable {
             `connection ${ds.session.id} closed: ${(error as Error).message ?? error}`,
           );
         }
-        ds.close();
+        link.finish();
         if (--this.#connections === 0) { for (const r of this.#drained.splice(0)) r(); }
         this.#connectionSlots.shift()?.();
         endedResolve();
@@ -533,33 +533,42 @@ export class Daemon implements AsyncDisposable {
    */
   static #Link = class implements DaemonSession, ReplyTo {
     #open = true;
+    #receiveFn: ((msg: Message) => Promise<void>) | undefined;
+    #closeFn: (() => void) | undefined;
+
     constructor(
       readonly daemon: Daemon,
       readonly session: SessionImpl,
       readonly send: (bytes: Uint8Array) => unknown,
-      readonly end: (graceful?: boolean) => void,
+      readonly closeTransport: (graceful?: boolean) => void,
     ) {
       session.link = this;
+    }
+
+    /** Handles one decoded message; a bound function, made when first asked for. */
+    get receive(): (msg: Message) => Promise<void> {
+      return this.#receiveFn ??= (msg) => this.daemon.#receive(this.session, msg, this);
+    }
+
+    /** Ends the session; a bound function, made when first asked for. */
+    get close(): () => void {
+      return this.#closeFn ??= () => this.finish();
     }
 
     reply(bytes: Uint8Array): void {
       if (this.#open) this.send(bytes);
     }
 
-    receive(msg: Message): Promise<void> {
-      return this.daemon.#receive(this.session, msg, this);
-    }
-
     [RECEIVE_NOW](msg: Message): Promise<void> | undefined {
       return this.daemon.#receiveNow(this.session, msg, this);
     }
 
-    close(graceful?: boolean): void {
+    finish(graceful?: boolean): void {
       if (!this.#open) return;
       this.#open = false;
       this.daemon.#sessions.delete(this);
       this.daemon.#clientDisconnected(this.session);
-      this.end(graceful);
+      this.closeTransport(graceful);
     }
   };
 
@@ -768,7 +777,7 @@ export class Daemon implements AsyncDisposable {
       this.annotations(null),
     );
     // as Pyro5: a refused client is disconnected once it has the reason
-    if (session.refused) session.link?.close(true);
+    if (session.refused) session.link?.finish(true);
   }
 
   #sendError(
@@ -1095,7 +1104,7 @@ export class Daemon implements AsyncDisposable {
     for (const r of this.#connectionSlots.splice(0)) r();
     if (this.#inFlight > 0) await new Promise<void>((r) => this.#idle.push(r));
     // replies already made still go out (e.g. the answer to the call that asked for the close)
-    for (const s of [...this.#sessions]) s.close(true);
+    for (const s of [...this.#sessions]) s.finish(true);
     if (this.#connections > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
@@ -1126,6 +1135,7 @@ function callDone(session: SessionImpl): void {
 }
 type InternalSession = DaemonSession & {
   [RECEIVE_NOW](msg: Message): Promise<void> | undefined;
+  finish(graceful?: boolean): void;
 };
 /** Where a session's replies go. */
 interface ReplyTo {

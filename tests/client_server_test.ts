@@ -16,7 +16,9 @@ import { behavior, currentContext, Daemon, expose, oneway } from "../server.ts";
 import { memoryPair } from "../transport/memory.ts";
 import { Complex, tuple } from "../serializers/types.ts";
 import { PyroUri } from "../uri.ts";
-import { uuidToBytes } from "../protocol/message.ts";
+import { decodeMessage, encodeMessage, type Message, uuidToBytes } from "../protocol/message.ts";
+import { MessageType } from "../protocol/constants.ts";
+import { serializerFor } from "../serializers/mod.ts";
 
 const SERIALIZERS = ["serpent", "json", "marshal", "msgpack"] as const;
 
@@ -626,4 +628,56 @@ Deno.test("a first call that cannot be serialized leaves the new connection usab
   controlOf(q).release();
   await daemon.close();
   await serving;
+});
+
+Deno.test("openSession: receive and close work as detached callbacks, and close ends the session once", async () => {
+  class Greeter {
+    @expose
+    hello(name: string): string {
+      return `hello ${name}`;
+    }
+  }
+  const daemon = new Daemon({ bind: false, location: "127.0.0.1:1" });
+  daemon.register(new Greeter(), "greeter");
+  const ser = serializerFor("msgpack");
+  const replies: Message[] = [];
+  let closes = 0;
+  const disconnected: number[] = [];
+  const d2 = new Daemon({
+    bind: false,
+    location: "127.0.0.1:2",
+    onDisconnect: (s) => disconnected.push(s.id),
+  });
+  d2.register(new Greeter(), "greeter");
+  for (const d of [daemon, d2]) {
+    const { receive, close, session } = d.openSession(
+      (bytes) => replies.push(decodeMessage(bytes)),
+      () => closes++,
+    );
+    await receive(decodeMessage(encodeMessage({
+      type: MessageType.CONNECT,
+      serializerId: ser.id,
+      seq: 1,
+      payload: ser.dumps({ handshake: null, object: "greeter" }),
+    })));
+    await receive(decodeMessage(encodeMessage({
+      type: MessageType.INVOKE,
+      serializerId: ser.id,
+      seq: 2,
+      payload: ser.dumpsCall("greeter", "hello", ["tyro"], {}),
+    })));
+    close();
+    close();
+    if (d === d2) assert.deepEqual(disconnected, [session.id]);
+  }
+  assert.deepEqual(replies.map((m) => [m.type, m.seq]), [
+    [MessageType.CONNECTOK, 1],
+    [MessageType.RESULT, 2],
+    [MessageType.CONNECTOK, 1],
+    [MessageType.RESULT, 2],
+  ]);
+  assert.equal(ser.loads(replies[1].payload), "hello tyro");
+  assert.equal(closes, 2);
+  await daemon.close();
+  await d2.close();
 });
