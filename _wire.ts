@@ -8,7 +8,8 @@
  */
 
 import { MessageReader } from "./protocol/message_reader.ts";
-import { allocate, type Message } from "./protocol/message.ts";
+import type { Message } from "./protocol/message.ts";
+import { allocate } from "./_slab.ts";
 import type { Connection } from "./transport/types.ts";
 import { unrefTimer } from "./_timers.ts";
 

@@ -493,6 +493,12 @@ async function main(): Promise<number> {
     }
     return { t: summarize(t), p: summarize(p) };
   };
+  /** A row's two figures and their errors, from a {@linkcode both} result. */
+  const figures = (r: Awaited<ReturnType<typeof both>>) => ({
+    tyro: r.t.value,
+    pyro5: r.p.value,
+    errors: [r.t.error, r.p.error],
+  });
 
   const rawPing: ClientOutcome = { lines: [] }, rawBulk: ClientOutcome = { lines: [] };
   const rawConnect: ClientOutcome = { lines: [] };
@@ -532,9 +538,7 @@ async function main(): Promise<number> {
           group: "calls",
           label: `calls/s one at a time, ${ser}`,
           unit: "/s",
-          tyro: r.t.value,
-          pyro5: r.p.value,
-          errors: [r.t.error, r.p.error],
+          ...figures(r),
         });
       }
       for (const ser of SERIALIZERS) {
@@ -589,11 +593,9 @@ async function main(): Promise<number> {
           group: "pipelined",
           label: `pipelined calls/s, ${S.pipelineWidth} in flight, ${ser}`,
           unit: "/s",
-          tyro: r.t.value,
-          pyro5: r.p.value,
+          ...figures(r),
           note:
             `Pyro5 cannot pipeline; its column is its best equivalent, a batch of ${S.pipelineWidth} calls per round trip`,
-          errors: [r.t.error, r.p.error],
         });
       }
     }
@@ -607,9 +609,7 @@ async function main(): Promise<number> {
           group: "oneway",
           label: `oneway calls/s (executed on the server), ${ser}`,
           unit: "/s",
-          tyro: r.t.value,
-          pyro5: r.p.value,
-          errors: [r.t.error, r.p.error],
+          ...figures(r),
         });
       }
     }
@@ -623,9 +623,7 @@ async function main(): Promise<number> {
           group: "batch",
           label: `batched calls/s (${S.batchSize} per batch), ${ser}`,
           unit: "/s",
-          tyro: r.t.value,
-          pyro5: r.p.value,
-          errors: [r.t.error, r.p.error],
+          ...figures(r),
         });
       }
     }
@@ -638,9 +636,7 @@ async function main(): Promise<number> {
         group: "connect",
         label: "new connections/s (connect+handshake+call+close), msgpack",
         unit: "/s",
-        tyro: r.t.value,
-        pyro5: r.p.value,
-        errors: [r.t.error, r.p.error],
+        ...figures(r),
       });
     }
 
@@ -664,10 +660,8 @@ async function main(): Promise<number> {
             group: "bulk",
             label: `bulk echo ${mb} bytes, ${ser} (MB/s)`,
             unit: "MB/s",
-            tyro: r.t.value,
-            pyro5: r.p.value,
+            ...figures(r),
             note: "MB/s counts the payload both ways (2 × size per echo)",
-            errors: [r.t.error, r.p.error],
           });
         }
       }
@@ -687,11 +681,9 @@ async function main(): Promise<number> {
         group: "iter",
         label: `remote iterator items/s (${S.iterItems} items), msgpack`,
         unit: "/s",
-        tyro: r.t.value,
-        pyro5: r.p.value,
+        ...figures(r),
         note:
           `Tyro client with prefetch ${S.prefetch} (requests in flight); Pyro5 asks one item per round trip`,
-        errors: [r.t.error, r.p.error],
       });
       addRow({
         id: "iter.noprefetch",

@@ -25,6 +25,7 @@
 
 import { deflateSync, inflateSync } from "node:zlib";
 import { MessageTooLargeError, ProtocolError } from "../errors.ts";
+import { allocate } from "../_slab.ts";
 import {
   COMPRESSION_THRESHOLD,
   DEFAULT_MAX_MESSAGE_SIZE,
@@ -299,27 +300,9 @@ export function joinParts(parts: readonly Uint8Array[]): Uint8Array {
 
 const NO_ANNOTATIONS: [string, Uint8Array][] = [];
 const ANNOTATION_ID = /^[\x20-\x7e]{4}$/;
-const SLAB_SIZE = 64 * 1024;
-const SMALL = 4 * 1024;
-let slab = new Uint8Array(0);
-let slabPos = 0;
-
 /**
- * Copies bytes out of a buffer that will be reused (a transport's read
- * buffer): small copies are cut from a slab that is never written again.
- *
- * @param bytes The bytes to keep.
- * @returns A copy.
- * @internal
- */
-export function copyOut(bytes: Uint8Array): Uint8Array {
-  const out = allocate(bytes.length);
-  out.set(bytes);
-  return out;
-}
-
-/**
- * {@linkcode copyOut} of `length` bytes at `from`: short ranges are copied
+ * Copies `length` bytes at `from` out of a buffer that will be reused (a
+ * transport's read buffer), into slab memory; short ranges are copied
  * without making a view of them.
  *
  * @param bytes The buffer.
@@ -332,27 +315,6 @@ export function copyRange(bytes: Uint8Array, from: number, length: number): Uint
   const out = allocate(length);
   if (length > 64) out.set(bytes.subarray(from, from + length));
   else for (let i = 0; i < length; i++) out[i] = bytes[from + i];
-  return out;
-}
-
-/**
- * Hands out memory for an encoded message: small messages are cut from a
- * shared slab (a new Uint8Array is zero-filled, which costs more than
- * encoding a small call); a slab region is never handed out twice.
- *
- * @param size The number of bytes.
- * @returns Zeroed bytes that nothing else will ever be handed.
- * @internal
- */
-export function allocate(size: number): Uint8Array {
-  if (size > SMALL) return new Uint8Array(size);
-  if (slabPos + size > slab.length) {
-    slab = new Uint8Array(SLAB_SIZE);
-    slabPos = 0;
-  }
-  // a view made directly is cheaper than subarray()
-  const out = new Uint8Array(slab.buffer, slabPos, size);
-  slabPos += size;
   return out;
 }
 

@@ -8,9 +8,9 @@
  */
 
 import { ProtocolError } from "../errors.ts";
+import { allocate } from "../_slab.ts";
 import { DEFAULT_MAX_MESSAGE_SIZE, HEADER_SIZE } from "./constants.ts";
 import {
-  allocate,
   checkPrefix,
   copyRange,
   decodeBody,

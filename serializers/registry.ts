@@ -38,6 +38,7 @@ import {
   SerializeError,
 } from "../errors.ts";
 import { PyroUri } from "../uri.ts";
+import { allocate, SLAB_MAX, trimLast } from "../_slab.ts";
 
 /** A method with this symbol key turns its object into a class dict (PyroUri and PyroProxy have one). */
 export const TO_PYRO_DICT: unique symbol = Symbol.for("tyro.toPyroDict");
@@ -610,16 +611,9 @@ export function bytesFromDict(dict: Record<string, unknown>): Uint8Array | undef
 }
 
 const utf8Encoder = new TextEncoder();
-/**
- * Small outputs are cut from shared 64 KiB chunks: allocating a small
- * typed array costs more than writing a small call. Each result is a view
- * of its own region of a chunk, never handed out twice.
- */
-let chunk = new Uint8Array(0);
-let chunkPos = 0;
 
 /**
- * Encodes a text as UTF-8. Short texts go into shared chunk memory, and
+ * Encodes a text as UTF-8. Short texts go into shared slab memory, and
  * short ASCII texts without a call into the runtime's encoder.
  *
  * @param text The text.
@@ -628,24 +622,17 @@ let chunkPos = 0;
  */
 export function toUtf8(text: string): Uint8Array {
   const n = text.length;
-  if (n * 3 > 8192) return utf8Encoder.encode(text);
-  if (chunk.length - chunkPos < n * 3) {
-    chunk = new Uint8Array(65536);
-    chunkPos = 0;
-  }
-  const out = chunk;
-  const start = chunkPos;
+  if (n * 3 > SLAB_MAX) return utf8Encoder.encode(text);
+  const out = allocate(n * 3);
+  let i = 0;
   if (n <= 512) {
-    let i = 0;
     for (; i < n; i++) {
       const c = text.charCodeAt(i);
       if (c > 0x7f) break;
-      out[start + i] = c;
+      out[i] = c;
     }
-    if (i === n) return out.subarray(start, chunkPos = start + n);
   }
-  chunkPos += utf8Encoder.encodeInto(text, out.subarray(start)).written;
-  return out.subarray(start, chunkPos);
+  return trimLast(out, i === n ? n : utf8Encoder.encodeInto(text, out).written);
 }
 
 const NATIVE_B64 = typeof (Uint8Array as unknown as { fromBase64?: unknown }).fromBase64 ===
