@@ -47,8 +47,6 @@ export class MessageConnection {
   #coalescing = false;
   /** Writes are held back (see cork()). */
   #corked = false;
-  /** A write started early by {@linkcode MessageConnection.#flushEarly}. */
-  #early: Promise<void> | null = null;
   #closed = false;
   #lastRead = Date.now();
   #idleTimer: ReturnType<typeof setInterval> | undefined;
@@ -149,7 +147,7 @@ export class MessageConnection {
     else for (let i = 0; i < bytes.length; i++) this.#queue.push(bytes[i]);
     if (!this.#writing && !this.#corked) {
       this.#startWriting();
-    } else if (this.#coalescing && this.#early === null && this.#queue.length >= EARLY_FLUSH) {
+    } else if (this.#coalescing && this.#current === null && this.#queue.length >= EARLY_FLUSH) {
       this.#flushEarly();
     }
     return true;
@@ -181,14 +179,8 @@ export class MessageConnection {
 
   readonly #turn = (): void => {
     this.#coalescing = false;
-    // the coalescing buffer is in use until an early write is done
-    if (this.#early !== null) this.#early.then(this.#afterEarly, this.#failed);
-    else this.#pump();
-  };
-
-  readonly #afterEarly = (): void => {
-    this.#early = null;
-    this.#pump();
+    // a write started early goes on with the rest when it is done
+    if (this.#current === null) this.#pump();
   };
 
   readonly #written = (n: number): void => {
@@ -199,7 +191,6 @@ export class MessageConnection {
 
   readonly #failed = (e: unknown): void => {
     this.#current = null;
-    this.#early = null;
     this.close(e);
     this.#stopWriting(e);
   };
@@ -273,9 +264,7 @@ export class MessageConnection {
   #flushEarly(): void {
     const queue = this.#queue;
     for (let i = 0; i < queue.length; i++) if (queue[i].length > LARGE_PART) return;
-    this.#queue = [];
-    this.#early = this.#writeAll(this.#concat(queue, 0, queue.length));
-    this.#early.catch(ignore); // waited for (and reported) by the write loop
+    this.#pump();
   }
 
   /** Joins small parts into one write, in a buffer reused once that write has finished. */
@@ -300,11 +289,6 @@ export class MessageConnection {
     let o = 0;
     for (let i = from; i < to; i++) out.set(parts[i], o), o += parts[i].length;
     return out;
-  }
-
-  async #writeAll(data: Uint8Array): Promise<void> {
-    let off = 0;
-    while (off < data.length) off += await this.conn.write(off ? data.subarray(off) : data);
   }
 
   /**
@@ -400,7 +384,6 @@ const SMALL_WRITE = 1024;
  * instead of in turns (measured: 240k → 300–400k pipelined calls/s).
  */
 const EARLY_FLUSH = 16;
-const ignore = (): void => {};
 /** Bodies with at least this much still to come are read straight into place. */
 const IN_PLACE_READ = 64 * 1024;
 const MAX_COALESCE_BUFFER = 256 * 1024;

@@ -115,3 +115,13 @@ Deno.test("writes: a failed write rejects send(), closes the connection and repo
   assert.equal(wire.enqueue(new Uint8Array([2])), false);
   await assert.rejects(wire.send(new Uint8Array([3])), /connection is closed/);
 });
+
+Deno.test("writes: 16 messages queued in one turn leave at once, the rest after that write", async () => {
+  const conn = new Recorder();
+  const { wire } = wireOn(conn);
+  for (let i = 0; i < 19; i++) wire.enqueue(new Uint8Array([i, i]));
+  await wire.send(new Uint8Array([19, 19]));
+  assert.deepEqual(conn.writes.map((w) => w.length), [32, 8]);
+  assert.deepEqual(conn.bytes, Array.from({ length: 20 }, (_, i) => [i, i]).flat());
+  wire.close();
+});
