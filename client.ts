@@ -256,6 +256,19 @@ function attributeError(message: string): Error {
   return e;
 }
 
+/** A call that opens its proxy's connection, encoded before the connect (see `#connect`). */
+interface FirstCall {
+  method: string;
+  args: readonly unknown[];
+  kwargs: Record<string, unknown> | null;
+  options: CallOptions & { flags?: number; objectId?: string };
+  flags: number;
+  seq: number;
+  bytes: Uint8Array | Uint8Array[] | null;
+  /** The call's answer, once sent. */
+  answer: Promise<unknown> | null;
+}
+
 /**
  * A proxy for a remote object: the control side (connection, metadata,
  * timeouts, annotations). Its {@linkcode PyroProxy.remote} is the typed
@@ -404,10 +417,12 @@ export class PyroProxy implements AsyncDisposable {
 
   /**
    * Opens the connection and sends CONNECT: resolves once a call can be
-   * queued behind it, with the handshake still under way.
+   * queued behind it, with the handshake still under way. `first`, a call
+   * that made the connection, is encoded before the connect and leaves in
+   * the CONNECT's write; its answer is put into it.
    */
-  #open(options: CallOptions): Promise<{ handshake: Promise<void> }> {
-    return this.#opening ??= this.#connect(options).finally(() => this.#opening = null);
+  #open(options: CallOptions, first?: FirstCall): Promise<{ handshake: Promise<void> }> {
+    return this.#opening ??= this.#connect(options, first).finally(() => this.#opening = null);
   }
 
   async #resolve(signal?: AbortSignal): Promise<PyroUri> {
@@ -422,13 +437,26 @@ export class PyroProxy implements AsyncDisposable {
     return this.#resolved = await uriResolver(this.uri, { config: this.config, signal });
   }
 
-  async #connect(options: CallOptions): Promise<{ handshake: Promise<void> }> {
+  async #connect(options: CallOptions, first?: FirstCall): Promise<{ handshake: Promise<void> }> {
     const timeout = options.timeout ?? this.timeout;
     const signals: AbortSignal[] = [];
     if (options.signal) signals.push(options.signal);
     if (timeout > 0) signals.push(AbortSignal.timeout(timeout));
     const signal = signals.length ? AbortSignal.any(signals) : undefined;
     const uri = await this.#resolve(signal);
+    // Everything is encoded before the connect, so that the first write follows it at once:
+    // a peer that has gone idle in between costs a wake-up of its CPU (measured: about
+    // 10 µs of gap cost 20 µs of CPU and 15% of new connections per second).
+    const seq = this.#nextSeq();
+    const hello = this.#encode({
+      type: MessageType.CONNECT,
+      serializerId: this.serializer.id,
+      seq,
+      correlationId: this.correlationId,
+      annotations: this.annotations,
+      payload: this.serializer.dumps({ handshake: this.handshake, object: uri.object }),
+    });
+    if (first) this.#encodeFirst(first);
     let conn: Connection;
     try {
       conn = this.#options.connect
@@ -458,25 +486,22 @@ export class PyroProxy implements AsyncDisposable {
       onClose: (error) => this.#onClose(wire, error),
     });
     this.#wire = wire;
-    wire.start();
     // the CONNECT waits for the first call (or bind) so that both leave in one write
     wire.cork();
-    const seq = this.#nextSeq();
-    const payload = this.serializer.dumps({ handshake: this.handshake, object: uri.object });
-    const answer = this.#request(
-      wire,
-      seq,
-      {
-        type: MessageType.CONNECT,
-        serializerId: this.serializer.id,
-        seq,
-        correlationId: this.correlationId,
-        annotations: this.annotations,
-        payload,
-      },
-      signal,
-      timeout,
-    );
+    const answer = this.#post(wire, seq, hello, signal, timeout);
+    if (first) {
+      first.answer = this.#post(
+        wire,
+        first.seq,
+        first.bytes!,
+        first.options.signal,
+        first.options.timeout ?? this.timeout,
+        (first.flags & Flags.ONEWAY) === 0,
+        true,
+      );
+      wire.uncork();
+    }
+    wire.start();
     const handshake = this.#finishHandshake(wire, uri, answer).finally(() => {
       if (this.#handshake === handshake) this.#handshake = null;
     });
@@ -593,13 +618,29 @@ export class PyroProxy implements AsyncDisposable {
     expectReply = true,
     decode = false,
   ): Promise<Message> {
-    const bytes = encodeMessageForWrite(
+    return this.#post(wire, seq, this.#encode(msg), signal, timeout, expectReply, decode);
+  }
+
+  #encode(msg: Parameters<typeof encodeMessage>[0]): Uint8Array | Uint8Array[] {
+    return encodeMessageForWrite(
       msg,
       this.#encodeOptions ??= {
         compress: this.config.COMPRESSION,
         maxMessageSize: this.config.MAX_MESSAGE_SIZE,
       },
     );
+  }
+
+  /** Sends an encoded request and waits for its reply (see {@linkcode #request}). */
+  #post(
+    wire: MessageConnection,
+    seq: number,
+    bytes: Uint8Array | Uint8Array[],
+    signal: AbortSignal | undefined,
+    timeout: number,
+    expectReply = true,
+    decode = false,
+  ): Promise<Message> {
     if (!expectReply) {
       return wire.send(bytes).then(() => undefined as unknown as Message, (e) => {
         throw new ConnectionClosedError(`sending: connection lost: ${(e as Error).message}`);
@@ -686,18 +727,34 @@ export class PyroProxy implements AsyncDisposable {
     // A call on a new connection goes out right behind the CONNECT, without waiting for
     // the answer (one round trip less); it is checked against the metadata afterwards.
     let handshake = this.#handshake;
-    if (!this.connected) handshake = (await this.#open(options)).handshake;
-    const wire = this.#wire;
-    if (!wire) {
-      await handshake; // throws why the connection failed
-      throw new ConnectionClosedError("connection closed during the handshake");
-    }
     const knownBefore = this.#metadataKnown;
-    let answer: Promise<unknown>;
-    try {
-      answer = this.#send(wire, method, args, kwargs, options);
-    } finally {
-      wire.uncork();
+    let answer: Promise<unknown> | null = null;
+    if (!this.connected) {
+      // the call that makes the connection is encoded before it (see #connect)
+      const first: FirstCall | undefined = this.#opening ? undefined : {
+        method,
+        args,
+        kwargs,
+        options,
+        flags: 0,
+        seq: 0,
+        bytes: null,
+        answer: null,
+      };
+      handshake = (await this.#open(options, first)).handshake;
+      if (first) answer = first.answer;
+    }
+    if (answer === null) {
+      const wire = this.#wire;
+      if (!wire) {
+        await handshake; // throws why the connection failed
+        throw new ConnectionClosedError("connection closed during the handshake");
+      }
+      try {
+        answer = this.#send(wire, method, args, kwargs, options);
+      } finally {
+        wire.uncork();
+      }
     }
     if (handshake) {
       try {
@@ -734,15 +791,54 @@ export class PyroProxy implements AsyncDisposable {
     kwargs: Record<string, unknown> | null,
     options: CallOptions & { flags?: number; objectId?: string },
   ): Promise<unknown> {
+    const flags = this.#callFlags(method, options);
+    const seq = this.#nextSeq();
+    return this.#post(
+      wire,
+      seq,
+      this.#invokeMessage(seq, flags, method, args, kwargs, options),
+      options.signal,
+      options.timeout ?? this.timeout,
+      (flags & Flags.ONEWAY) === 0,
+      true,
+    );
+  }
+
+  /** Encodes the call that opens the connection (see {@linkcode #connect}). */
+  #encodeFirst(first: FirstCall): void {
+    first.flags = this.#callFlags(first.method, first.options);
+    first.seq = this.#nextSeq();
+    first.bytes = this.#invokeMessage(
+      first.seq,
+      first.flags,
+      first.method,
+      first.args,
+      first.kwargs,
+      first.options,
+    );
+  }
+
+  /** An INVOKE's flags: the caller's, and ONEWAY for a method the metadata marks so. */
+  #callFlags(method: string, options: CallOptions & { flags?: number; objectId?: string }): number {
+    const flags = options.flags ?? 0;
     const objectId = options.objectId ?? this.#resolved!.object;
-    let flags = options.flags ?? 0;
-    if (
-      objectId === this.#resolved!.object && !(flags & Flags.BATCH) && this.#metadataKnown &&
-      this.#checkMethod(method)
-    ) {
-      flags |= Flags.ONEWAY;
-    }
-    const oneway = (flags & Flags.ONEWAY) !== 0;
+    return objectId === this.#resolved!.object && !(flags & Flags.BATCH) &&
+        this.#metadataKnown && this.#checkMethod(method)
+      ? flags | Flags.ONEWAY
+      : flags;
+  }
+
+  /** Encodes an INVOKE message. */
+  #invokeMessage(
+    seq: number,
+    callFlags: number,
+    method: string,
+    args: readonly unknown[],
+    kwargs: Record<string, unknown> | null,
+    options: CallOptions & { flags?: number; objectId?: string },
+  ): Uint8Array | Uint8Array[] {
+    const objectId = options.objectId ?? this.#resolved!.object;
+    let flags = callFlags;
     let payload: Uint8Array | Uint8Array[];
     let serializerId = this.serializer.id;
     let annotations = this.annotations;
@@ -774,24 +870,15 @@ export class PyroProxy implements AsyncDisposable {
         ? ser.dumpsCallParts(objectId, method, args, kwargs)
         : ser.dumpsCall(objectId, method, args, kwargs);
     }
-    const seq = this.#nextSeq();
-    return this.#request(
-      wire,
+    return this.#encode({
+      type: MessageType.INVOKE,
+      serializerId,
+      flags,
       seq,
-      {
-        type: MessageType.INVOKE,
-        serializerId,
-        flags,
-        seq,
-        correlationId: this.correlationId,
-        annotations,
-        payload,
-      },
-      options.signal,
-      options.timeout ?? this.timeout,
-      !oneway,
-      true,
-    );
+      correlationId: this.correlationId,
+      annotations,
+      payload,
+    });
   }
 
   #result(reply: Message): unknown {

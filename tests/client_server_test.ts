@@ -523,8 +523,9 @@ Deno.test("a proxy's first call goes out behind its CONNECT, checked against the
     },
   });
   daemon.register(obj, "slow");
-  let writes = 0;
+  let writes = 0, opened = 0;
   const open = () => {
+    opened++;
     const [a, b] = memoryPair();
     daemon.handleConnection(b);
     return Promise.resolve({
@@ -541,6 +542,21 @@ Deno.test("a proxy's first call goes out behind its CONNECT, checked against the
     assert.equal(writes, 1);
     controlOf(p).release();
   });
+  await t.step(
+    "the call is encoded before the connect: one that cannot be, connects nothing",
+    async () => {
+      opened = 0;
+      const p = createProxy<S & { echo(x: unknown): Promise<unknown> }>("PYRO:slow@mem:0", {
+        connect: open,
+        handshake: "secret",
+      });
+      await assert.rejects(p.echo(() => 1), SerializeError);
+      assert.equal(opened, 0);
+      assert.equal(await p.add(1, 1), 2);
+      assert.equal(opened, 1);
+      controlOf(p).release();
+    },
+  );
   await t.step("a refused handshake: the handshake's error, the call never runs", async () => {
     const before = obj.calls;
     const p = createProxy<S>("PYRO:slow@mem:0", { connect: open, handshake: "wrong" });
@@ -614,7 +630,7 @@ Deno.test("a oneway call made right before release() is still delivered", async 
   await serving;
 });
 
-Deno.test("a first call that cannot be serialized leaves the new connection usable", async () => {
+Deno.test("a first call that cannot be serialized leaves the proxy usable", async () => {
   const daemon = new Daemon({ host: "127.0.0.1" });
   daemon.register(new EchoServer(), "test.echoserver");
   const serving = daemon.serve();
