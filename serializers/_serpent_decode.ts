@@ -74,12 +74,12 @@ function describe(c: number): string {
   return `character U+${c.toString(16).toUpperCase().padStart(4, "0")}`;
 }
 
-/** One parse of one payload. */
 const BYTES_HEAD = "{'data': '";
 const BYTES_TAIL = "', 'encoding': 'base64'}";
 /** Bytes dicts with base64 texts this long are decoded by {@linkcode SerpentParser.bytesDict}. */
 const BYTES_FAST_MIN = 4096;
 
+/** One parse of one payload. */
 export class SerpentParser {
   readonly s: string;
   readonly n: number;
@@ -97,6 +97,10 @@ export class SerpentParser {
   #bs = -1;
   #lf = -1;
   #cr = -1;
+  /** Spans (start, end pairs) that bytesDict proved to be base64: no NUL to search for there. */
+  #base64: number[] = [];
+  /** bytesDict has guessed where a text ends (see there). */
+  #guessed = false;
 
   constructor(s: string, registry: ClassRegistry, maxDepth: number) {
     this.s = s;
@@ -114,12 +118,39 @@ export class SerpentParser {
     this.fail(`unexpected ${describe(this.s.charCodeAt(at))}`, at);
   }
 
-  /** Parses the whole text: one expression (or a bare tuple), blank lines and comments around it. */
+  /**
+   * Parses the whole text: one expression (or a bare tuple), blank lines and
+   * comments around it. A NUL anywhere is refused (as by Python), before any
+   * other error; the search for it skips the long base64 texts that
+   * {@linkcode SerpentParser.bytesDict} proved free of it (one pass less
+   * over a large payload).
+   */
   parseDocument(): unknown {
-    const s = this.s;
-    if (s.indexOf("\0") >= 0) {
-      this.fail("the data contains a NUL character", s.indexOf("\0"));
+    let value: unknown;
+    try {
+      value = this.#parseDocument();
+    } catch (e) {
+      this.#refuseNul(0, this.n);
+      throw e;
     }
+    const spans = this.#base64;
+    let from = 0;
+    for (let k = 0; k < spans.length; k += 2) {
+      this.#refuseNul(from, spans[k]);
+      from = spans[k + 1];
+    }
+    this.#refuseNul(from, this.n);
+    return value;
+  }
+
+  #refuseNul(from: number, to: number): void {
+    const s = this.s;
+    const at = from === 0 && to === this.n ? s.indexOf("\0") : s.slice(from, to).indexOf("\0");
+    if (at >= 0) this.fail("the data contains a NUL character", from + at);
+  }
+
+  #parseDocument(): unknown {
+    const s = this.s;
     // ast.literal_eval strips leading spaces and tabs; after that, blank and
     // comment lines may come first, but the expression's line may not be indented.
     let i = 0;
@@ -469,21 +500,36 @@ export class SerpentParser {
    */
   bytesDict(open: number): Uint8Array | undefined {
     const s = this.s;
-    if (!s.startsWith(BYTES_HEAD, open)) return undefined;
+    if (!s.startsWith(BYTES_HEAD, open) || this.depth + 1 > this.maxDepth) return undefined;
     const from = open + BYTES_HEAD.length;
-    const end = s.indexOf("'", from);
-    if (end - from < BYTES_FAST_MIN || !s.startsWith(BYTES_TAIL, end)) return undefined;
-    if (this.depth + 1 > this.maxDepth) return undefined;
-    let out: Uint8Array | undefined;
-    try {
-      out = base64DecodeExact(s.slice(from, end));
-    } catch {
-      return undefined; // not base64: the general path says what is wrong
+    // The text's end is first looked for from the document's end, where a payload's last
+    // bytes dict ends (a scan of a few characters instead of the whole text): when the
+    // text up to there decodes, it holds no quote, so that is where its literal ends.
+    // A wrong guess (more than one bytes dict) costs a buffer, so it is made once.
+    const last = this.#guessed ? -1 : s.lastIndexOf(BYTES_TAIL);
+    this.#guessed = true;
+    let out = last - from >= BYTES_FAST_MIN ? this.#base64Exact(from, last) : undefined;
+    let end = last;
+    if (out === undefined) {
+      end = s.indexOf("'", from);
+      if (end === last || end - from < BYTES_FAST_MIN || !s.startsWith(BYTES_TAIL, end)) {
+        return undefined;
+      }
+      out = this.#base64Exact(from, end);
+      if (out === undefined) return undefined; // not base64: the general path says what is wrong
     }
-    if (out === undefined) return undefined;
+    this.#base64.push(from, end);
     this.i = end + BYTES_TAIL.length;
     this.kind = K_UNHASHABLE;
     return out;
+  }
+
+  #base64Exact(from: number, end: number): Uint8Array | undefined {
+    try {
+      return base64DecodeExact(this.s.slice(from, end));
+    } catch {
+      return undefined;
+    }
   }
 
   /** Turns serpent's bytes dicts into bytes and class dicts into classes. */

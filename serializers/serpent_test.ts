@@ -1182,6 +1182,51 @@ Deno.test("serpent loads() decodes long bytes dicts directly, and falls back on 
     () => shallow.loads(doc(`[{'data': '${b64}', 'encoding': 'base64'}]`)),
     SerializeError,
   );
+  // several long bytes dicts, and a text after one that ends as one does: each exact
+  const other = data.slice(0, 9000).reverse();
+  const dict = (b: Uint8Array) => `{'data': '${b.toBase64()}', 'encoding': 'base64'}`;
+  assert.deepEqual(ser.loads(doc(`[${dict(data)},${dict(other)},${dict(data)}]`)), [
+    data,
+    other,
+    data,
+  ]);
+  const tail = "', 'encoding': 'base64'}";
+  assert.deepEqual(ser.loads(doc(`[${dict(data)},"${tail}"]`)), [data, tail]);
+  assert.deepEqual(ser.loads(doc(`[${dict(data)},"x${tail}",${dict(other)}]`)), [
+    data,
+    "x" + tail,
+    other,
+  ]);
+});
+
+Deno.test("serpent loads() refuses a NUL anywhere, before any other error, long bytes dicts or not", () => {
+  const b64 = new Uint8Array(6000).fill(7).toBase64();
+  const dict = `{'data': '${b64}', 'encoding': 'base64'}`;
+  for (
+    const body of [
+      "'a\0b'",
+      `['\0', ${dict}]`,
+      `[${dict}, '\0']`,
+      `[${dict}, ${dict}, '\0']`,
+      `[${dict}, 1 2, '\0']`, // a syntax error before it
+      `[${dict}, {'__class__': 'Nope'}, '\0']`, // a class error before it
+      `[${dict}, '\0'`, // unterminated
+    ]
+  ) {
+    const text = `# serpent utf-8 python3.2\n${body}`;
+    assert.throws(
+      () => ser.loads(enc.encode(text)),
+      (e: Error) =>
+        e instanceof SerializeError &&
+        e.message ===
+          `Cannot decode serpent: the data contains a NUL character at offset ${
+            text.indexOf("\0")
+          }`,
+      body.slice(0, 20),
+    );
+  }
+  // an escaped NUL is a character like any other
+  assert.equal(ser.loads(enc.encode("'a\\0b'")), "a\0b");
 });
 
 Deno.test("serpent dumps: short texts in shared memory stay separate and exact, ASCII or not", () => {
