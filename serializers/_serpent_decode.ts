@@ -76,6 +76,11 @@ function describe(c: number): string {
 
 const BYTES_HEAD = "{'data': '";
 const BYTES_TAIL = "', 'encoding': 'base64'}";
+/**
+ * String literals this short, in documents this large, are searched for escapes and line
+ * breaks character by character rather than by searches through the document.
+ */
+const SHORT_TEXT = 64, LARGE_DOCUMENT = 64 * 1024;
 /** Bytes dicts with base64 texts this long are decoded by {@linkcode SerpentParser.bytesDict}. */
 const BYTES_FAST_MIN = 4096;
 
@@ -803,9 +808,21 @@ export class SerpentParser {
     for (;;) {
       const qp = s.indexOf(quote, i);
       if (qp < 0) this.fail("unterminated string literal", open);
-      const bs = this.nextBackslash(i);
-      const end = bs < qp ? bs : qp;
-      if (this.nextNewline(i) < end) this.fail("unterminated string literal", open);
+      let bs: number;
+      if (qp - i <= SHORT_TEXT && this.n > LARGE_DOCUMENT) {
+        // a short text in a large document is looked through here: the cached searches
+        // would, the first time, run on through the rest of the document (all 13 MB of a
+        // large payload behind it)
+        let c = 0;
+        bs = i;
+        while (bs < qp && (c = s.charCodeAt(bs)) !== C_BACKSLASH && c !== C_LF && c !== C_CR) bs++;
+        if (bs === qp) bs = this.n;
+        else if (c !== C_BACKSLASH) this.fail("unterminated string literal", open);
+      } else {
+        bs = this.nextBackslash(i);
+        const end = bs < qp ? bs : qp;
+        if (this.nextNewline(i) < end) this.fail("unterminated string literal", open);
+      }
       if (bs > qp) {
         this.i = qp + 1;
         return seg === qp ? out : out + s.slice(seg, qp);

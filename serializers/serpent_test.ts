@@ -1199,6 +1199,25 @@ Deno.test("serpent loads() decodes long bytes dicts directly, and falls back on 
   ]);
 });
 
+Deno.test("serpent loads(): short texts in a large document, escapes and line breaks", () => {
+  const big = "x".repeat(100_000);
+  const text = (body: string) => enc.encode(`# serpent utf-8 python3.2\n[${body}, '${big}']`);
+  assert.deepEqual(ser.loads(text(String.raw`'a\'b', 'c\nd', '', 'e\\', "f'g"`)), [
+    "a'b",
+    "c\nd",
+    "",
+    "e\\",
+    "f'g",
+    big,
+  ]);
+  for (const broken of ["'a\nb'", "'a\rb'"]) {
+    assert.throws(
+      () => ser.loads(text(broken)),
+      (e: Error) => e instanceof SerializeError && /unterminated string literal/.test(e.message),
+    );
+  }
+});
+
 Deno.test("serpent loads() refuses a NUL anywhere, before any other error, long bytes dicts or not", () => {
   const b64 = new Uint8Array(6000).fill(7).toBase64();
   const dict = `{'data': '${b64}', 'encoding': 'base64'}`;
