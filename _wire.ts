@@ -9,7 +9,7 @@
 
 import { MessageReader } from "./protocol/message_reader.ts";
 import type { Message } from "./protocol/message.ts";
-import { allocate } from "./_slab.ts";
+import { allocate, giveBackPart } from "./_slab.ts";
 import type { Connection } from "./transport/types.ts";
 import { unrefTimer } from "./_timers.ts";
 
@@ -40,6 +40,8 @@ export class MessageConnection {
   #batchPos = 0;
   /** What is left of the write in progress. */
   #current: Uint8Array | null = null;
+  /** A large part being written as it is: given back once written, if lent (see `lendPart`). */
+  #part: Uint8Array | null = null;
   #writing = false;
   /** Settles when the writing in progress ends (made only when asked for). */
   #drain: { promise: Promise<void>; resolve(): void; reject(e: unknown): void } | null = null;
@@ -185,12 +187,17 @@ export class MessageConnection {
 
   readonly #written = (n: number): void => {
     const rest = this.#current!;
-    this.#current = n < rest.length ? rest.subarray(n) : null;
+    if (n < rest.length) this.#current = rest.subarray(n);
+    else {
+      this.#current = null;
+      if (this.#part !== null) giveBackPart(this.#part), this.#part = null;
+    }
     this.#pump();
   };
 
   readonly #failed = (e: unknown): void => {
     this.#current = null;
+    this.#part = null; // not given back: the transport may still hold it
     this.close(e);
     this.#stopWriting(e);
   };
@@ -229,7 +236,7 @@ export class MessageConnection {
     }
     if (batch[pos].length > LARGE_PART) {
       this.#batchPos = pos + 1;
-      return batch[pos];
+      return this.#part = batch[pos];
     }
     let end = pos + 1;
     while (end < batch.length && batch[end].length <= LARGE_PART) end++;

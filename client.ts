@@ -16,6 +16,7 @@
  * @module
  */
 
+import { giveBackBody, LENT_MIN } from "./_slab.ts";
 import { MessageConnection } from "./_wire.ts";
 import { makeConfig, type PyroConfig } from "./config.ts";
 import {
@@ -893,7 +894,12 @@ export class PyroProxy implements AsyncDisposable {
     }
     let data: unknown;
     try {
-      data = this.#serializerFor(reply).loads(reply.payload);
+      const ser = this.#serializerFor(reply);
+      data = ser.loads(reply.payload);
+      // a large body that the result holds no view of: its memory goes back for reuse
+      if (reply.payload.length >= LENT_MIN && ser.loadsCopies && reply.annotations.size === 0) {
+        giveBackBody(reply.payload);
+      }
     } catch (e) {
       throw e instanceof SerializeError
         ? e

@@ -21,6 +21,7 @@
  * @module
  */
 
+import { giveBackBody, LENT_MIN } from "./_slab.ts";
 import {
   bindArguments,
   type CallContext,
@@ -845,9 +846,14 @@ export class Daemon implements AsyncDisposable {
     const ctx = new InvokeContext(msg, corr, session);
     let call: CallMessage;
     try {
-      call = msg.flags & Flags.KEEPSERIALIZED
-        ? blobCall(msg, serializer.id)
-        : serializer.loadsCall(msg.payload);
+      if (msg.flags & Flags.KEEPSERIALIZED) call = blobCall(msg, serializer.id);
+      else {
+        call = serializer.loadsCall(msg.payload);
+        // a large body that the call holds no view of: its memory goes back for reuse
+        if (
+          msg.payload.length >= LENT_MIN && serializer.loadsCopies && msg.annotations.size === 0
+        ) giveBackBody(msg.payload);
+      }
     } catch (e) {
       if (!oneway) {
         this.#sendError(

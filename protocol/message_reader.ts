@@ -8,7 +8,7 @@
  */
 
 import { ProtocolError } from "../errors.ts";
-import { allocate } from "../_slab.ts";
+import { allocate, lendBody } from "../_slab.ts";
 import { DEFAULT_MAX_MESSAGE_SIZE, HEADER_SIZE } from "./constants.ts";
 import {
   checkPrefix,
@@ -192,11 +192,15 @@ export class MessageReader {
     this.#body = size < SPARE_MIN ? new Uint8Array(size) : this.#newBody(size);
   }
 
-  /** A buffer for a large body: the one prepared ahead when it fits. */
+  /**
+   * A buffer for a large body: the one prepared ahead when it fits, else a
+   * lent one (see `lendBody`: memory used before, which the daemon or proxy
+   * gives back when the decoded message holds no view of it).
+   */
   #newBody(size: number): Uint8Array {
     this.#lastLarge = size <= SPARE_MAX ? size : 0;
     const s = spare;
-    if (!fits(s, size)) return new Uint8Array(size);
+    if (!fits(s, size)) return lendBody(size);
     spare = null;
     return s.subarray(0, size);
   }

@@ -262,6 +262,7 @@ export function createJsonSerializer(options: SerializerOptions = {}): Serialize
   return Object.freeze({
     id: 3,
     name: "json",
+    loadsCopies: true,
     dumps,
     loads(data: Uint8Array): unknown {
       return decode(data, 0);

@@ -51,6 +51,7 @@ import {
   type SerializerOptions,
 } from "./types.ts";
 import { SerpentParser } from "./_serpent_decode.ts";
+import { giveBackPart, lendPart } from "../_slab.ts";
 import { NONPRINTABLE_BOUNDARY_DELTAS } from "./_serpent_unicode.ts";
 
 // re-exported so that this module's documentation is complete on its own
@@ -527,20 +528,26 @@ function encodeParts(
     throw e;
   }
   const texts = enc.texts;
-  if (texts === null || texts.length === 0) return encodeText(enc.out);
+  if (texts === null || texts.length === 0) return encodeText(enc.out, false);
   texts.push(enc.out);
-  return texts.map(encodeText);
+  return texts.map((t) => encodeText(t, true));
 }
 
 /** Strings from this length on are encoded into a buffer of their length first (ASCII is the rule). */
 const LARGE_TEXT = 16 * 1024;
 
-function encodeText(text: string): Uint8Array {
+/**
+ * A text's UTF-8. A large text of a message's parts goes into a lent buffer
+ * (see `lendPart`), which the write loop gives back once it is written.
+ */
+function encodeText(text: string, part: boolean): Uint8Array {
   if (text.length < LARGE_TEXT) return toUtf8(text);
   // encode() sizes its buffer for the worst case and copies; an ASCII text fits in its length
-  const out = new Uint8Array(text.length);
+  const out = part ? lendPart(text.length) : new Uint8Array(text.length);
   const r = textEncoder.encodeInto(text, out);
-  return r.read === text.length ? out : textEncoder.encode(text);
+  if (r.read === text.length) return out;
+  if (part) giveBackPart(out);
+  return textEncoder.encode(text);
 }
 
 /**
@@ -578,6 +585,7 @@ export function createSerpentSerializer(options: SerializerOptions = {}): Serial
   return Object.freeze({
     id: 1,
     name: "serpent",
+    loadsCopies: true,
     dumps(value: unknown): Uint8Array {
       return encodeWith(new Encoder(registry, maxDepth), (enc) => enc.value(value));
     },

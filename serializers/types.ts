@@ -201,6 +201,14 @@ export interface Serializer {
    */
   loads(data: Uint8Array): unknown;
   /**
+   * True when what {@linkcode Serializer.loads} and
+   * {@linkcode Serializer.loadsCall} return shares no memory with their
+   * input (serpent and json; msgpack and marshal return large bytes as views
+   * of it). The daemon and proxies then reuse a large message's memory once
+   * it is decoded.
+   */
+  readonly loadsCopies?: boolean;
+  /**
    * Serializes a call in Pyro5's layout for this serializer.
    *
    * @param objectId The target object id.

@@ -697,3 +697,37 @@ Deno.test("openSession: receive and close work as detached callbacks, and close 
   await daemon.close();
   await d2.close();
 });
+
+Deno.test("large messages: memory is reused only when nothing holds a view of it", async () => {
+  class Store {
+    kept: Uint8Array[] = [];
+    @expose
+    keep(b: Uint8Array): Uint8Array {
+      this.kept.push(b);
+      return b;
+    }
+  }
+  const daemon = new Daemon({ host: "127.0.0.1" });
+  const serving = daemon.serve();
+  for (const serializer of ["serpent", "json", "marshal", "msgpack"]) {
+    const store = new Store();
+    daemon.register(store, `store.${serializer}`);
+    const p = await connect<Store>(daemon.uriFor(`store.${serializer}`), { serializer });
+    const sent: Uint8Array[] = [];
+    const got: Uint8Array[] = [];
+    for (let i = 0; i < 4; i++) {
+      // past the prepared-buffer sizes, each a little smaller, so that memory given back fits
+      const b = new Uint8Array(8_500_010 - i).fill(i + 1);
+      sent.push(b);
+      got.push(await p.keep(b));
+    }
+    // what either side kept is as it came, after later messages of the same size
+    for (let i = 0; i < 4; i++) {
+      assert.deepEqual(got[i], sent[i], `${serializer}: result ${i}`);
+      assert.deepEqual(store.kept[i], sent[i], `${serializer}: kept ${i}`);
+    }
+    controlOf(p).release();
+  }
+  await daemon.close();
+  await serving;
+});

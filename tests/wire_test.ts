@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { MessageConnection } from "../_wire.ts";
+import { giveBackBody, giveBackPart, lendBody, lendPart } from "../_slab.ts";
 import type { Connection } from "../transport/types.ts";
 
 async function pair(listener: Deno.TcpListener) {
@@ -124,4 +125,38 @@ Deno.test("writes: 16 messages queued in one turn leave at once, the rest after 
   assert.deepEqual(conn.writes.map((w) => w.length), [32, 8]);
   assert.deepEqual(conn.bytes, Array.from({ length: 20 }, (_, i) => [i, i]).flat());
   wire.close();
+});
+
+Deno.test("writes: a lent part goes back once written; the caller's own bytes and lent bodies never", async () => {
+  const conn = new Recorder();
+  const { wire } = wireOn(conn);
+  const part = lendPart(300_001).fill(1);
+  const own = new Uint8Array(300_001);
+  const body = lendBody(300_001);
+  await wire.send([part]);
+  await wire.send([own]);
+  await wire.send([body]);
+  const again = [lendPart(300_001), lendPart(300_001), lendBody(300_001)];
+  assert.equal(again.filter((a) => a.buffer === part.buffer).length, 1);
+  assert.equal(again.some((a) => a.buffer === own.buffer || a.buffer === body.buffer), false);
+  wire.close();
+});
+
+Deno.test("lent memory: each kind goes back only its own way, once; small sizes are never lent", () => {
+  const size = 400_003;
+  const p = lendPart(size), b = lendBody(size);
+  giveBackBody(p); // the wrong way: left alone
+  giveBackPart(b);
+  const next = [lendPart(size), lendBody(size)];
+  assert.equal(next.some((x) => x.buffer === p.buffer || x.buffer === b.buffer), false);
+  giveBackPart(p);
+  giveBackPart(p); // twice: the second is ignored
+  giveBackBody(b);
+  const reused = [lendPart(size), lendBody(size), lendPart(size)].map((x) => x.buffer);
+  assert.equal(reused.filter((x) => x === p.buffer).length, 1);
+  assert.equal(reused.filter((x) => x === b.buffer).length, 1);
+  assert.equal(lendPart(size).length, size);
+  const small = lendPart(1000);
+  giveBackPart(small);
+  assert.notEqual(lendPart(1000).buffer, small.buffer);
 });
