@@ -527,6 +527,17 @@ async function main(): Promise<number> {
     }
     const calls: Record<string, { t: Measured; p: Measured }> = {};
     if (only.has("calls")) {
+      if (!quick) {
+        // Each daemon serves every serializer for a while before anything is measured: the
+        // rows measured first would otherwise also pay for a fresh daemon process (seen: serpent
+        // at 76% of raw when measured first, 82% when last; marshal 81% second, 87% third).
+        log("warming both daemons up (not measured)");
+        for (const ser of SERIALIZERS) {
+          const x = { scenario: "calls", serializer: ser, reps: 1, seconds: 0.5 } as const;
+          await runClient(tyroClient(tSpec(x)), T);
+          await runClient(pyClient(pSpec(x)), T);
+        }
+      }
       log("one call at a time, one connection");
       for (const ser of SERIALIZERS) {
         const r = calls[ser] = await both(

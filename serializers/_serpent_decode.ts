@@ -507,19 +507,19 @@ export class SerpentParser {
     const s = this.s;
     if (!s.startsWith(BYTES_HEAD, open) || this.depth + 1 > this.maxDepth) return undefined;
     const from = open + BYTES_HEAD.length;
+    // a short text takes the general path
+    if (s.slice(from, from + BYTES_FAST_MIN).indexOf("'") >= 0) return undefined;
     // The text's end is first looked for from the document's end, where a payload's last
     // bytes dict ends (a scan of a few characters instead of the whole text): when the
     // text up to there decodes, it holds no quote, so that is where its literal ends.
-    // A wrong guess (more than one bytes dict) costs a buffer, so it is made once.
+    // A wrong guess (more than one long bytes dict) costs a buffer, so it is made once.
     const last = this.#guessed ? -1 : s.lastIndexOf(BYTES_TAIL);
     this.#guessed = true;
-    let out = last - from >= BYTES_FAST_MIN ? this.#base64Exact(from, last) : undefined;
+    let out = last > from ? this.#base64Exact(from, last) : undefined;
     let end = last;
     if (out === undefined) {
       end = s.indexOf("'", from);
-      if (end === last || end - from < BYTES_FAST_MIN || !s.startsWith(BYTES_TAIL, end)) {
-        return undefined;
-      }
+      if (end === last || !s.startsWith(BYTES_TAIL, end)) return undefined;
       out = this.#base64Exact(from, end);
       if (out === undefined) return undefined; // not base64: the general path says what is wrong
     }

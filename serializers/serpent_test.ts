@@ -1190,6 +1190,12 @@ Deno.test("serpent loads() decodes long bytes dicts directly, and falls back on 
     other,
     data,
   ]);
+  const small = data.slice(0, 100);
+  assert.deepEqual(ser.loads(doc(`[${dict(small)},${dict(data)},${dict(small)}]`)), [
+    small,
+    data,
+    small,
+  ]);
   const tail = "', 'encoding': 'base64'}";
   assert.deepEqual(ser.loads(doc(`[${dict(data)},"${tail}"]`)), [data, tail]);
   assert.deepEqual(ser.loads(doc(`[${dict(data)},"x${tail}",${dict(other)}]`)), [
