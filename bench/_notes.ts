@@ -33,11 +33,26 @@ export const ANALYSIS: string = `
   into a reused buffer; "raw echo" is the same echo as the bulk rows in plain Deno, reading each
   message into a new buffer, which any echo must do when it hands the bytes to its caller.
 
-### What changed since the previous report (2026-11-24, third session)
+### What changed since the previous report (2026-11-24, fourth session)
 
 Each change was measured against the commit before it, the two taking turns in the same minutes
-(scratch scripts, client and daemon in separate processes, msgpack unless named); the table above is
-a full run after all of them.
+(scratch scripts, client and daemon in separate processes); the table above is a full run after all
+of them.
+
+| Change | Before → after |
+| --- | --- |
+| Large messages reuse memory. New memory costs a page fault per 4 KiB on first touch (13 MB: \`encodeInto\` into new memory 2.9 ms, into memory used before 0.9 ms; \`setFromBase64\` into 10 MB 2.2 against 0.8 ms). Serpent's large parts (the base64 texts of large bytes) are now lent buffers that the write loop gives back once written, and a large body that a serpent or json decode holds no view of (the new \`Serializer.loadsCopies\`) goes back after the decode. The two kinds of loan are never mixed up: msgpack and marshal results are views of their message, so those bodies are never reused (a test keeps what both sides received across later messages, for all four serializers). At most four buffers are kept, and let go after a second or two unused | serpent echo 10 MB ~425 → ~575 MB/s (5.0× → 6.4× Pyro5 in the full run), 1 MB ~950 → ~1000 MB/s |
+| Serpent reads a large document fewer times: the search for a NUL skips the base64 texts the bytes-dict path proved free of it (a NUL still wins over any other error, as before); the end of a payload's last long text is found from the document's end; and a short string in a large document is checked in place, where the cached escape and line-break searches ran through the whole 13 MB behind it | 10 MB echo ~435 → ~458 MB/s, before the change above |
+| A new connection's connect starts first, and the \`CONNECT\` and the first call are encoded while it is under way, so that the first write follows the connect at once. On this VM a peer that has gone idle costs a wake-up of its CPU: 8 µs of delay between a close and the next connect, or between a connect and its first write, cost a plain-Deno client 13–20 µs of CPU and 10–15% of its connections per second (\`perf\`: the cost is in the sender's \`_raw_spin_unlock_irqrestore\`, waking the daemon) | gap from connect to first write 7.6 → 4.8 µs; new connections about +3–5% (the rows move more than that between runs) |
+| Bench: both daemons serve every serializer for a while before the calls group is measured. The rows measured first paid for a fresh daemon process | serpent 76% of raw when measured first, 82% when measured last; marshal 81% → 87% |
+
+Tried and left out this session: closing a released connection at once instead of half-closing it
+and waiting for the peer (a raw client measured the same either way); no \`TCP_NODELAY\` call on a
+new connection (no change in the timeline); giving msgpack's bodies back too (unsafe: its results are
+views of them; a first version of the memory reuse did so through the write loop, which gives back
+what it wrote, and the test of kept bytes now guards against it).
+
+### Earlier changes (2026-11-24, third session)
 
 | Change | Before → after |
 | --- | --- |
@@ -46,7 +61,7 @@ a full run after all of them.
 | One unref'd timer watches all the half-closed connections (\`release()\` waits up to 1 s for the peer to close) instead of a timer per connection: setting and clearing a timer cost about 10 µs of each new connection's CPU | client 127 → 113 µs per new connection |
 | The write loop is callbacks made once per connection instead of an async function per batch; the reader decodes headers and copies small bodies without making \`subarray\` views, and \`push()\` takes a length. V8's heap sampling: 5.4 → 3.9 KB allocated per call in the client | in one process, one call at a time 225k → 241k calls/s, 64 pipelined 750k → 810k |
 | The bulk rows warm up for 0.3 s like every other row, on both sides | serpent 1 MB 635 → 870 MB/s (JIT warm-up was inside the measured second) |
-| After this run: serpent encodes small texts into shared chunk memory (json's helper, now shared, with an ASCII loop that skips the encoder call) and decodes them with \`TextDecoder\` directly (95 ns, against 180 ns for \`String.fromCharCode.apply\`) | \`deno bench\`: serpent \`dumpsCall\` 1.2 → 0.58 µs, \`dumpsCall\` + \`loadsCall\` 2.5 → 1.8 µs |
+| Serpent encodes small texts into shared chunk memory (json's helper, now shared, with an ASCII loop that skips the encoder call) and decodes them with \`TextDecoder\` directly (95 ns, against 180 ns for \`String.fromCharCode.apply\`) | \`deno bench\`: serpent \`dumpsCall\` 1.2 → 0.58 µs, \`dumpsCall\` + \`loadsCall\` 2.5 → 1.8 µs |
 
 Tried and left out: a one-slot fast path for the table of pending calls (in one process up to 40% slower,
 pipelined and one at a time); a body buffer ahead of time for 10 MB messages, or one pre-faulted
@@ -87,65 +102,69 @@ body is read in place without the 256 KB copy (no gain: one more read and wake-u
 - Bulk echo of 1 MB, msgpack, client: \`memset\` 21% (the zero-filling of each new 1 MB body: a new
   \`Uint8Array\` is always zero-filled), kernel copies 23%, page faults 3%. No copy of the payload is
   left in Tyro itself.
-- Bulk echo of 10 MB, serpent: \`memchr\` 10% (the string scanner's \`indexOf\` passes over the 13 MB
-  literal: closing quote, backslash, CR and LF), \`memset\` 8%, \`memmove\` 5%, base64 and UTF-8 the
-  rest.
+- New connections, timeline of one (this session, marks on the client's socket calls): Tyro's client
+  took 44 µs from \`connect\` to the connection being usable, where a raw client sending the same
+  bytes took 25; the difference follows the time since the previous connection's close. A raw client
+  made to wait 8 µs before its connect takes 41 µs too. What costs is waking a daemon whose CPU has
+  gone idle (a VM exit on this machine), so every µs of JavaScript between the socket calls of a new
+  connection costs about two.
+- Bulk echo of 10 MB, serpent (this session, per echo on the client): encode 4.5 ms, writing 5 ms,
+  waiting for the daemon 10–12 ms (it decodes and encodes too), reading 5 ms, decode 6 ms. The client's
+  profile: base64 decode 10% (into the new buffer that becomes the result), base64 encode 7%,
+  \`encodeInto\` 7%, \`TextDecoder\` 9%, GC 4%. Before the memory reuse, page faults on new 13 MB
+  buffers cost each side about 4 ms per echo.
 
 ### Targets missed: by how much, and why
 
-- **One call at a time ≥ 90% of raw ping-pong**: holds for msgpack (90%); marshal 85%, json 81%,
-  serpent 73%; above Pyro5 for every serializer (1.22–1.72×). The rows move by several points from
-  run to run (msgpack measured 88%, 86% and 85% in the three runs before this one today): a round trip is ~80 µs of
-  which the raw socket work is ~74, so 1 µs is more than 1%. Per call, serpent and json cost each
-  side a few µs more than msgpack to encode and decode (the call and its result are text).
-- **CPU per call ≤ 1.1 × raw**: holds for msgpack in this run (1.08×: client 41.4 + daemon 37.2 µs
-  against 37 per side for raw); the two runs before measured 1.16× and 1.13×, and the daemon alone
-  is within 1–5% of raw. marshal 1.15×, json 1.20×, serpent 1.41×. The "~40 µs floor" rows use the
-  issue's figure from another period: unpinned, the raw round trip alone is 74 µs here; pinned to
-  one CPU it is 12 µs and those rows hold (below).
-- **Bulk msgpack ≥ 50% of raw bulk**: 48% at 1 MB (54% and 58% in two runs earlier today, 41% in
-  another), 33% at 10 MB. Raw bulk is a one-way stream into a reused buffer. An echo that hands its
-  bytes to the caller must read each message into a new buffer, and plain Deno doing exactly that
-  reached 66% (1 MB) and 38% (10 MB) of raw bulk in the same run: at 10 MB the target is above what
-  Deno itself does, and Tyro's 1903 MB/s is 88% of plain Deno's echo. A reused buffer does 4 GB/s at
-  10 MB, but Tyro hands out the bytes it reads (a \`Uint8Array\` result is a view of the message), so
-  it cannot reuse them. What remains at 1 MB: the header, payload and tail are separate writes
-  (Deno has no \`writev\`), and the first 256 KB of each message are copied from the read buffer.
-- **Bulk serpent ≥ 5× Pyro5**: holds at 1 MB (6.57×), 4.50× at 10 MB (4.22–4.95× across the runs of
-  the last two days). Serpent carries bytes as a base64 text inside a Python literal: each side decodes 13 MB of
-  UTF-8 and base64 into new buffers, and encodes them back, all with the runtime's native codecs;
-  Pyro5's echo returns the dict untouched and never decodes the base64.
-- **New connections ≥ 3× Pyro5**: 2.26× (5783/s vs 2555/s); 2.32× and 2.42× in the two runs before.
-  Raw Deno connect, one round trip and close did 8782/s in the same run: 3× Pyro5 would be 87% of
-  what plain Deno sockets do with no protocol at all, where Tyro is at 66%. Tyro needs one round
-  trip and one write each way per new connection (Pyro5 needs two round trips). The profiles above
-  put what is left in the system calls and Deno's handling of them: even a raw client sending
-  Tyro's bytes to the Tyro daemon reaches only 8–9k/s.
-- **Python clients: Tyro daemon ≥ 3× Pyro5 daemon**: 1.36× in this run (1.25× and 1.51× in the two
-  before; 3.4–3.7× in four runs yesterday, when Pyro5's daemon collapsed under the 16 clients).
-  Sixteen Python client processes share two cores with the daemon, so the aggregate is set by the
-  clients' own CPU: a Pyro5 msgpack client spends ~45–64 µs per call, so even a daemon that cost
-  nothing would reach about 2 cores / 50 µs ≈ 40k calls/s. Tyro's daemon reached 28.3k; 3× Pyro5's
-  20.9k would be 63k, above that ceiling. Tyro's own 16 clients against its daemon reach 141k
-  calls/s.
+- **One call at a time ≥ 90% of raw ping-pong**: holds for marshal (91%); msgpack 89.6% (shown as
+  0.90), json 80%, serpent 80%; above Pyro5 for every serializer (1.34–2.01×). The rows move by
+  several points from run to run (msgpack measured 90%, 88% and 87% in earlier runs today): a round
+  trip is ~80 µs of which the raw socket work is ~72, so 1 µs is more than 1%. Per call, serpent and
+  json cost each side 2–4 µs more than msgpack (measured per thread, client and daemon in separate
+  processes), more than their encode and decode take in \`deno bench\` (about 1 µs more).
+- **CPU per call ≤ 1.1 × raw**: holds for msgpack (1.10×: client 41.2 + daemon 38.1 µs against 36
+  per side for raw) and marshal (1.09×); json 1.23×, serpent 1.25× (1.41× in the previous report).
+  The "~40 µs floor" rows use the issue's figure from another period: unpinned, the raw round trip
+  alone is 72 µs here; pinned to one CPU it is 12 µs and those rows hold (below).
+- **Bulk msgpack ≥ 50% of raw bulk**: 48% at 1 MB (53% in the run before, 41–58% across the runs of
+  the last two days), 38% at 10 MB. Raw bulk is a one-way stream into a reused buffer. An echo that
+  hands its bytes to the caller must read each message into new memory, and plain Deno doing exactly
+  that reached 77% (1 MB) and 40% (10 MB) of raw bulk in the same run: at 10 MB the target is above
+  what Deno itself does, and Tyro's 2211 MB/s is 95% of plain Deno's echo. A msgpack result is a view
+  of its message, so that memory goes to the caller and cannot be reused the way serpent's now is.
+- **New connections ≥ 3× Pyro5**: 2.18× (6162/s vs 2822/s; Pyro5's figure was higher than in earlier
+  runs, 2471–2555, where Tyro's ~6k gave 2.38–2.42×). Raw Deno connect, one round trip and close did
+  9845/s in the same run: 3× Pyro5 would be 86% of what plain Deno sockets do with no protocol at
+  all, where Tyro is at 63%. Tyro needs one round trip and one write each way per new connection
+  (Pyro5 needs two round trips), and the system calls are the same as a raw client's (\`strace -c\`).
+  What is left is timing: each µs of work between the socket calls lets the daemon's CPU go idle,
+  and waking it again costs more than the work (see the profiles).
+- **Python clients: Tyro daemon ≥ 3× Pyro5 daemon**: 1.24× in this run (2.40× in the run before,
+  when Pyro5's daemon reached only 12.5k; 3.4–3.7× on a day it collapsed to 7–8k). Sixteen Python
+  client processes share two cores with the daemon, so the aggregate is set by the clients' own CPU:
+  a Pyro5 msgpack client spends ~45–64 µs per call, so even a daemon that cost nothing would reach
+  about 2 cores / 50 µs ≈ 40k calls/s. Tyro's daemon reached 29.7k; 3× Pyro5's 24k would be 72k,
+  far above that ceiling. Tyro's own 16 clients against its daemon reach 147k calls/s.
 
-Held in this run: pipelined 58× Pyro5 one at a time (515k calls/s), batched 3.3× (msgpack) and 19×
-(serpent), bulk never below Pyro5 (worst 1.79×), serpent bulk 1 MB 6.6×, remote iterators 23×,
-oneway 43–54×, CPU per call 1.08× raw (msgpack), one call at a time 90% of raw (msgpack), 10,000
-concurrent connections all answered (Pyro5's thread server: 79), 17 KB per idle connection against
-Pyro5's 23 KB.
+Held in this run: bulk serpent 6.4× Pyro5 at 10 MB (missed before at 4.5×) and 8.3× at 1 MB;
+pipelined 63× Pyro5 one at a time (508k calls/s), batched 3.2× (msgpack) and 19× (serpent), bulk
+never below Pyro5 (worst 2.56×), remote iterators 22×, oneway 39–58×, CPU per call 1.10× raw
+(msgpack) and 1.09× (marshal), one call at a time 91% of raw (marshal), 10,000 concurrent
+connections all answered (Pyro5's thread server: 79), 17 KB per idle connection against Pyro5's
+24 KB.
 
 ### Pinned to one CPU ([pinned/benchmarks.md](pinned/benchmarks.md))
 
-With every process on CPU 0 a raw round trip costs 13 µs instead of ~74 µs (no cross-core wake-up),
-so per-call JavaScript weighs more and nothing overlaps. One call at a time is 2.2× (msgpack) to
-4.2× (serpent) Pyro5; CPU per call is 21.2 µs for msgpack and 30.1 µs for serpent against Pyro5's
-45.7 µs and 127 µs (2.2× and 4.2× less; the issue's "~40 µs floor" rows all hold there), and 1.58×
-the raw 13.4 µs (1.72× in the previous report): about 8 µs of framing, serialization, dispatch and
-promises for client and daemon together. Batched 3.4×, bulk msgpack 60% (1 MB) and 44% (10 MB) of
-raw bulk, never below Pyro5. Pipelined is 14× Pyro5 one at a time: Pyro5's one-at-a-time calls are
-2.5× faster on one core, while pipelining has no second core to overlap with. New connections
-1.73× (1.42× before), iterators 6.9×, Python clients 1.29× (sixteen Python clients on one core).
+With every process on CPU 0 a raw round trip costs 12 µs instead of ~72 µs (no cross-core wake-up),
+so per-call JavaScript weighs more and nothing overlaps. One call at a time is 2.1× (msgpack) to
+4.8× (serpent) Pyro5; CPU per call is 19.5 µs for msgpack and 24.5 µs for serpent (21.2 and 30.1 in
+the previous report) against Pyro5's 41.7 µs and 117 µs (2.1× and 4.8× less; the issue's "~40 µs
+floor" rows all hold there), and 1.59× the raw 12.3 µs: about 7 µs of framing, serialization,
+dispatch and promises for client and daemon together. Batched 3.3×, bulk msgpack 63% (1 MB) and 42%
+(10 MB) of raw bulk, serpent bulk 6.4× and 5.3×, never below Pyro5. Pipelined is 13× Pyro5 one at a
+time: Pyro5's one-at-a-time calls are 3× faster on one core, while pipelining has no second core to
+overlap with. New connections 1.85× (1.73× before), iterators 6.7×, Python clients 1.26× (sixteen
+Python clients on one core).
 `;
 
 /** The notes of a run pinned to one CPU (\`--pin\`). */
