@@ -73,21 +73,30 @@ let kept: ArrayBuffer[] = [];
 let usedSinceSweep = false;
 let sweeping: ReturnType<typeof setTimeout> | undefined;
 
-function take(size: number): ArrayBuffer {
+/** Exactly `size` bytes, from a kept buffer when one fits, lent on the loan list `loans`. */
+function lend(size: number, loans: WeakSet<ArrayBuffer>): Uint8Array {
+  if (size < LENT_MIN) return new Uint8Array(size);
   let best = -1;
   for (let i = 0; i < kept.length; i++) {
     const n = kept[i].byteLength;
     // a kept buffer up to twice the size will do
     if (n >= size && n <= 2 * size && (best < 0 || n < kept[best].byteLength)) best = i;
   }
-  if (best < 0) return new ArrayBuffer(size);
-  const buffer = kept[best];
-  kept.splice(best, 1);
-  usedSinceSweep = true;
-  return buffer;
+  let buffer: ArrayBuffer;
+  if (best < 0) buffer = new ArrayBuffer(size);
+  else {
+    buffer = kept[best];
+    kept.splice(best, 1);
+    usedSinceSweep = true;
+  }
+  loans.add(buffer);
+  return new Uint8Array(buffer, 0, size);
 }
 
-function keep(buffer: ArrayBuffer): void {
+/** Takes a buffer back when it is on the loan list `loans`. */
+function giveBack(view: Uint8Array, loans: WeakSet<ArrayBuffer>): void {
+  const buffer = view.buffer as ArrayBuffer;
+  if (!loans.delete(buffer)) return;
   if (kept.length >= KEPT_MAX) kept.shift();
   kept.push(buffer);
   usedSinceSweep = true;
@@ -117,10 +126,7 @@ function sweepKept(): void {
  * @returns Exactly `size` bytes.
  */
 export function lendPart(size: number): Uint8Array {
-  if (size < LENT_MIN) return new Uint8Array(size);
-  const buffer = take(size);
-  lentParts.add(buffer);
-  return new Uint8Array(buffer, 0, size);
+  return lend(size, lentParts);
 }
 
 /**
@@ -130,8 +136,7 @@ export function lendPart(size: number): Uint8Array {
  * @param part The part.
  */
 export function giveBackPart(part: Uint8Array): void {
-  const buffer = part.buffer as ArrayBuffer;
-  if (lentParts.delete(buffer)) keep(buffer);
+  giveBack(part, lentParts);
 }
 
 /**
@@ -143,10 +148,7 @@ export function giveBackPart(part: Uint8Array): void {
  * @returns Exactly `size` bytes.
  */
 export function lendBody(size: number): Uint8Array {
-  if (size < LENT_MIN) return new Uint8Array(size);
-  const buffer = take(size);
-  lentBodies.add(buffer);
-  return new Uint8Array(buffer, 0, size);
+  return lend(size, lentBodies);
 }
 
 /**
@@ -157,6 +159,5 @@ export function lendBody(size: number): Uint8Array {
  * @param payload The message's payload (the whole body, as it has no annotations).
  */
 export function giveBackBody(payload: Uint8Array): void {
-  const buffer = payload.buffer as ArrayBuffer;
-  if (lentBodies.delete(buffer)) keep(buffer);
+  giveBack(payload, lentBodies);
 }
