@@ -28,20 +28,30 @@ export function callMessage(
   args: unknown,
   kwargs: unknown,
 ): CallMessage {
-  const fail = (what: string) => new SerializeError(`Cannot decode ${serializer} call: ${what}`);
   if (typeof objectId !== "string" || typeof method !== "string") {
-    throw fail("the object id and method must be strings");
+    throw callError(serializer, "the object id and method must be strings");
   }
-  if (!Array.isArray(args)) throw fail("the arguments are not a sequence");
+  if (!Array.isArray(args)) throw callError(serializer, "the arguments are not a sequence");
   if (kwargs !== null && !isPlainObject(kwargs)) {
-    throw fail("the keyword arguments are not a dict with string keys");
+    throw callError(serializer, "the keyword arguments are not a dict with string keys");
   }
   return {
     objectId,
     method,
-    args: Object.isFrozen(args) ? args.slice() : args,
+    args: Object.isFrozen(args) ? copy(args) : args,
     kwargs: kwargs as Record<string, unknown> | null,
   };
+}
+
+function callError(serializer: string, what: string): SerializeError {
+  return new SerializeError(`Cannot decode ${serializer} call: ${what}`);
+}
+
+/** A mutable copy of a (frozen) tuple: a loop, as `slice()` takes a slow path on frozen arrays. */
+function copy(items: readonly unknown[]): unknown[] {
+  const out = new Array<unknown>(items.length);
+  for (let i = 0; i < items.length; i++) out[i] = items[i];
+  return out;
 }
 
 /**

@@ -233,6 +233,13 @@ export class SerpentParser {
 
   /** Skips blanks, comments and line continuations (and newlines inside brackets). */
   skipWs(): void {
+    // most often the next token is right here (a function this small is inlined)
+    const c = this.s.charCodeAt(this.i);
+    if (c <= C_SPACE || c === C_HASH || c === C_BACKSLASH || c !== c) this.skipWsLoop();
+  }
+
+  /** {@linkcode SerpentParser.skipWs} past what there is to skip. */
+  skipWsLoop(): void {
     const s = this.s;
     let i = this.i;
     for (;;) {
