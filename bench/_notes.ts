@@ -44,13 +44,17 @@ of them.
 | Large messages reuse memory. New memory costs a page fault per 4 KiB on first touch (13 MB: \`encodeInto\` into new memory 2.9 ms, into memory used before 0.9 ms; \`setFromBase64\` into 10 MB 2.2 against 0.8 ms). Serpent's large parts (the base64 texts of large bytes) are now lent buffers that the write loop gives back once written, and a large body that a serpent or json decode holds no view of (the new \`Serializer.loadsCopies\`) goes back after the decode. The two kinds of loan are never mixed up: msgpack and marshal results are views of their message, so those bodies are never reused (a test keeps what both sides received across later messages, for all four serializers). At most four buffers are kept, and let go after a second or two unused | serpent echo 10 MB ~425 → ~575 MB/s (5.0× → 6.4× Pyro5 in the full run), 1 MB ~950 → ~1000 MB/s |
 | Serpent reads a large document fewer times: the search for a NUL skips the base64 texts the bytes-dict path proved free of it (a NUL still wins over any other error, as before); the end of a payload's last long text is found from the document's end; and a short string in a large document is checked in place, where the cached escape and line-break searches ran through the whole 13 MB behind it | 10 MB echo ~435 → ~458 MB/s, before the change above |
 | A new connection's connect starts first, and the \`CONNECT\` and the first call are encoded while it is under way, so that the first write follows the connect at once. On this VM a peer that has gone idle costs a wake-up of its CPU: 8 µs of delay between a close and the next connect, or between a connect and its first write, cost a plain-Deno client 13–20 µs of CPU and 10–15% of its connections per second (\`perf\`: the cost is in the sender's \`_raw_spin_unlock_irqrestore\`, waking the daemon) | gap from connect to first write 7.6 → 4.8 µs; new connections about +3–5% (the rows move more than that between runs) |
+| \`loadsCall\` copies a frozen tuple of arguments with a loop: \`Array.prototype.slice\` takes a slow path on frozen arrays (20% of serpent's \`loadsCall\`; marshal's tuples are frozen too). Serpent's whitespace skip returns at once when a token is next | \`deno bench\`: serpent \`loadsCall\` 1.16 → 0.84 µs; pinned CPU per call, serpent 24.5 → 21.7 µs |
 | Bench: both daemons serve every serializer for a while before the calls group is measured. The rows measured first paid for a fresh daemon process | serpent 76% of raw when measured first, 82% when measured last; marshal 81% → 87% |
 
 Tried and left out this session: closing a released connection at once instead of half-closing it
 and waiting for the peer (a raw client measured the same either way); no \`TCP_NODELAY\` call on a
 new connection (no change in the timeline); giving msgpack's bodies back too (unsafe: its results are
 views of them; a first version of the memory reuse did so through the write loop, which gives back
-what it wrote, and the test of kept bytes now guards against it).
+what it wrote, and the test of kept bytes now guards against it); closing a connection whose peer
+has closed in a timer turn, so that a new connection's first write goes before it (a timer per
+connection cost more than it saved: 6.0k → 5.6k/s); starting a new connection's read loop after its
+first write (+1.7% over twelve alternating runs, within the noise).
 
 ### Earlier changes (2026-11-24, third session)
 
@@ -116,55 +120,62 @@ body is read in place without the 256 KB copy (no gain: one more read and wake-u
 
 ### Targets missed: by how much, and why
 
-- **One call at a time ≥ 90% of raw ping-pong**: holds for marshal (91%); msgpack 89.6% (shown as
-  0.90), json 80%, serpent 80%; above Pyro5 for every serializer (1.34–2.01×). The rows move by
-  several points from run to run (msgpack measured 90%, 88% and 87% in earlier runs today): a round
-  trip is ~80 µs of which the raw socket work is ~72, so 1 µs is more than 1%. Per call, serpent and
-  json cost each side 2–4 µs more than msgpack (measured per thread, client and daemon in separate
-  processes), more than their encode and decode take in \`deno bench\` (about 1 µs more).
-- **CPU per call ≤ 1.1 × raw**: holds for msgpack (1.10×: client 41.2 + daemon 38.1 µs against 36
-  per side for raw) and marshal (1.09×); json 1.23×, serpent 1.25× (1.41× in the previous report).
-  The "~40 µs floor" rows use the issue's figure from another period: unpinned, the raw round trip
-  alone is 72 µs here; pinned to one CPU it is 12 µs and those rows hold (below).
-- **Bulk msgpack ≥ 50% of raw bulk**: 48% at 1 MB (53% in the run before, 41–58% across the runs of
-  the last two days), 38% at 10 MB. Raw bulk is a one-way stream into a reused buffer. An echo that
-  hands its bytes to the caller must read each message into new memory, and plain Deno doing exactly
-  that reached 77% (1 MB) and 40% (10 MB) of raw bulk in the same run: at 10 MB the target is above
-  what Deno itself does, and Tyro's 2211 MB/s is 95% of plain Deno's echo. A msgpack result is a view
-  of its message, so that memory goes to the caller and cannot be reused the way serpent's now is.
-- **New connections ≥ 3× Pyro5**: 2.18× (6162/s vs 2822/s; Pyro5's figure was higher than in earlier
-  runs, 2471–2555, where Tyro's ~6k gave 2.38–2.42×). Raw Deno connect, one round trip and close did
-  9845/s in the same run: 3× Pyro5 would be 86% of what plain Deno sockets do with no protocol at
-  all, where Tyro is at 63%. Tyro needs one round trip and one write each way per new connection
-  (Pyro5 needs two round trips), and the system calls are the same as a raw client's (\`strace -c\`).
-  What is left is timing: each µs of work between the socket calls lets the daemon's CPU go idle,
-  and waking it again costs more than the work (see the profiles).
-- **Python clients: Tyro daemon ≥ 3× Pyro5 daemon**: 1.24× in this run (2.40× in the run before,
-  when Pyro5's daemon reached only 12.5k; 3.4–3.7× on a day it collapsed to 7–8k). Sixteen Python
-  client processes share two cores with the daemon, so the aggregate is set by the clients' own CPU:
-  a Pyro5 msgpack client spends ~45–64 µs per call, so even a daemon that cost nothing would reach
-  about 2 cores / 50 µs ≈ 40k calls/s. Tyro's daemon reached 29.7k; 3× Pyro5's 24k would be 72k,
-  far above that ceiling. Tyro's own 16 clients against its daemon reach 147k calls/s.
+The report above is the last of two full runs made after this session's changes, the same code
+minus one serializer change (the run before is called "the run before" here). Several rows swing
+across a target's line between the two, which is why both are quoted.
 
-Held in this run: bulk serpent 6.4× Pyro5 at 10 MB (missed before at 4.5×) and 8.3× at 1 MB;
-pipelined 63× Pyro5 one at a time (508k calls/s), batched 3.2× (msgpack) and 19× (serpent), bulk
-never below Pyro5 (worst 2.56×), remote iterators 22×, oneway 39–58×, CPU per call 1.10× raw
-(msgpack) and 1.09× (marshal), one call at a time 91% of raw (marshal), 10,000 concurrent
-connections all answered (Pyro5's thread server: 79), 17 KB per idle connection against Pyro5's
-24 KB.
+- **One call at a time ≥ 90% of raw ping-pong**: msgpack 89%, marshal 84%, json 80%, serpent 77% in
+  this run; marshal 91% and msgpack 89.6% in the run before. Above Pyro5 for every serializer
+  (1.21–1.84×). A round trip is ~80 µs of which the raw socket work is ~74, so 1 µs is more than 1%,
+  and the rows move by several points from run to run. Per call, serpent and json cost each side
+  2–4 µs more than msgpack (measured per thread, client and daemon in separate processes); in one
+  process their encode and decode take 2–2.5 µs more per round trip than msgpack's.
+- **CPU per call ≤ 1.1 × raw**: msgpack 1.11× in this run (client 42.6 + daemon 38.3 µs against 37
+  per side for raw), 1.10× in the run before, where marshal was 1.09×; json 1.26×, serpent 1.30×
+  (1.41× in the previous report). The "~40 µs floor" rows use the issue's figure from another
+  period: unpinned, the raw round trip alone is 74 µs here; pinned to one CPU it is 12 µs and those
+  rows hold (below).
+- **Bulk msgpack ≥ 50% of raw bulk**: holds at 1 MB in this run (51%; 48% in the run before, 41–58%
+  across the runs of the last two days); 32% at 10 MB (38% in the run before). Raw bulk is a one-way
+  stream into a reused buffer. An echo that hands its bytes to the caller must read each message
+  into new memory, and plain Deno doing exactly that reached 74% (1 MB) and 36% (10 MB) of raw bulk
+  in the same run: at 10 MB the target is above what Deno itself does, and Tyro's 1859 MB/s is 90% of
+  plain Deno's echo. A msgpack result is a view of its message, so that memory goes to the caller and
+  cannot be reused the way serpent's now is.
+- **New connections ≥ 3× Pyro5**: 2.41× (5868/s vs 2436/s; 2.18× in the run before, where Pyro5 did
+  2822/s). Raw Deno connect, one round trip and close did 8761/s in the same run: 3× Pyro5 would be
+  83% of what plain Deno sockets do with no protocol at all, where Tyro is at 67%. Tyro needs one
+  round trip and one write each way per new connection (Pyro5 needs two round trips), and the system
+  calls are the same as a raw client's (\`strace -c\`). What is left is timing: each µs of work
+  between the socket calls lets the other side's CPU go idle, and waking it again costs more than
+  the work (see the profiles). A raw client sending Tyro's bytes reached 8.3k/s against the Tyro
+  daemon and 10.2k/s against a raw server.
+- **Python clients: Tyro daemon ≥ 3× Pyro5 daemon**: holds in this run (3.76×, Pyro5's daemon
+  reaching only 8.0k calls/s under the 16 clients), 1.24× in the run before (Pyro5 24k). The ratio
+  follows Pyro5's threaded daemon, which collapses in some runs: sixteen Python client processes share
+  two cores with the daemon, so the aggregate is set by the clients' own CPU (~45–64 µs per call for a
+  Pyro5 msgpack client), and even a daemon that cost nothing would reach about 40k calls/s. Tyro's
+  daemon reached 30.2k (29.7k in the run before); 3× a Pyro5 daemon that does not collapse (20–24k)
+  would be 60–72k, above that ceiling. Tyro's own 16 clients against its daemon reach 147k calls/s.
+
+Held in this run: bulk serpent 6.4× Pyro5 at 10 MB (missed in the previous report at 4.5×) and 9.4×
+at 1 MB; pipelined 60× Pyro5 one at a time (526k calls/s), batched 3.3× (msgpack) and 19× (serpent),
+bulk never below Pyro5 (worst 1.84×), bulk msgpack 51% of raw at 1 MB, remote iterators 23×, oneway
+55–56×, Python clients 3.8×, 10,000 concurrent connections all answered (Pyro5's thread server: 79),
+17 KB per idle connection against Pyro5's 23 KB.
 
 ### Pinned to one CPU ([pinned/benchmarks.md](pinned/benchmarks.md))
 
-With every process on CPU 0 a raw round trip costs 12 µs instead of ~72 µs (no cross-core wake-up),
-so per-call JavaScript weighs more and nothing overlaps. One call at a time is 2.1× (msgpack) to
-4.8× (serpent) Pyro5; CPU per call is 19.5 µs for msgpack and 24.5 µs for serpent (21.2 and 30.1 in
-the previous report) against Pyro5's 41.7 µs and 117 µs (2.1× and 4.8× less; the issue's "~40 µs
-floor" rows all hold there), and 1.59× the raw 12.3 µs: about 7 µs of framing, serialization,
-dispatch and promises for client and daemon together. Batched 3.3×, bulk msgpack 63% (1 MB) and 42%
-(10 MB) of raw bulk, serpent bulk 6.4× and 5.3×, never below Pyro5. Pipelined is 13× Pyro5 one at a
-time: Pyro5's one-at-a-time calls are 3× faster on one core, while pipelining has no second core to
-overlap with. New connections 1.85× (1.73× before), iterators 6.7×, Python clients 1.26× (sixteen
-Python clients on one core).
+With every process on CPU 0 a raw round trip costs 12 µs instead of ~74 µs (no cross-core wake-up),
+so per-call JavaScript weighs more and nothing overlaps. One call at a time is 2.5× (msgpack) to
+5.2× (serpent) Pyro5; CPU per call is 17.4 µs for msgpack and 21.7 µs for serpent (21.2 and 30.1 in
+the previous report) against Pyro5's 43.5 µs and 115 µs (2.5× and 5.3× less; the issue's "~40 µs
+floor" rows all hold there), and 1.41× the raw 12.4 µs (1.58× before): about 5 µs of framing,
+serialization, dispatch and promises for client and daemon together. Batched 3.3×, bulk msgpack 61%
+(1 MB) and 45% (10 MB) of raw bulk, serpent bulk 6.4× and 5.8×, never below Pyro5. Pipelined is 14×
+Pyro5 one at a time: Pyro5's one-at-a-time calls are 2.6× faster on one core, while pipelining has
+no second core to overlap with. New connections 1.73× (1.85× in the run before), iterators 6.3×, Python clients
+1.22× (sixteen Python clients on one core).
 `;
 
 /** The notes of a run pinned to one CPU (\`--pin\`). */
