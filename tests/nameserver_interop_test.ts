@@ -36,12 +36,24 @@ function freeTcpPort(): number {
   return port;
 }
 
+/**
+ * A free UDP port whose TCP port of the same number is free too: Pyro5's
+ * `locate_ns(port=p)` first tries a name server on TCP `localhost:p`, and a
+ * UDP port that happened to equal a test name server's TCP port once made it
+ * find that one directly (as `localhost`) instead of by broadcast.
+ */
 async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket("udp4");
-  await new Promise<void>((r) => s.bind(0, "0.0.0.0", r));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const s = dgram.createSocket("udp4");
+    await new Promise<void>((r) => s.bind(0, "0.0.0.0", r));
+    const port = s.address().port;
+    await new Promise<void>((r) => s.close(() => r()));
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+      return port;
+    } catch { /* its TCP twin is taken: another */ }
+  }
+  throw new Error("no UDP port with a free TCP twin");
 }
 
 interface Transcript {
