@@ -188,6 +188,31 @@ describe("Tyro client and Tyro daemon", () => {
     }
   }
 
+  test("serpent and json bytes: base64 through Node's Buffer, with the same checks", () => {
+    const enc = new TextEncoder();
+    const data = new Uint8Array(30_000).map((_, i) => (i * 131) & 0xff);
+    const b64 = Buffer.from(data).toString("base64");
+    const doc = (body) => enc.encode(`# serpent utf-8 python3.2\n${body}`);
+    const serpent = tyro.serializerFor("serpent");
+    assert.equal(new TextDecoder().decode(serpent.dumps(data)).includes(b64), true);
+    assert.deepEqual(serpent.loads(doc(`{'data': '${b64}', 'encoding': 'base64'}`)), data);
+    // a line break, a character outside the alphabet: Buffer would skip them, the dict stays
+    // as it is (the lenient decoder decides) or the literal is refused
+    const broken = b64.slice(0, 100) + "\\\n" + b64.slice(100);
+    assert.deepEqual(serpent.loads(doc(`{'data': '${broken}', 'encoding': 'base64'}`)), data);
+    const bad = "!".repeat(8000);
+    assert.deepEqual(serpent.loads(doc(`{'data': '${bad}', 'encoding': 'base64'}`)), {
+      data: bad,
+      encoding: "base64",
+    });
+    const hundred = data.slice(0, 100);
+    const small = serpent.loads(serpent.dumps(hundred));
+    assert.deepEqual(small, hundred);
+    assert.equal(small.buffer.byteLength, 100); // not a view of Node's shared Buffer pool
+    const json = tyro.serializerFor("json");
+    assert.deepEqual(json.loads(json.dumps(data)), data);
+  });
+
   test("instance modes from down-levelled @behavior", async () => {
     await withDaemon("tcp4", async (daemon, uriOf) => {
       daemon.register(Counter, "counter");

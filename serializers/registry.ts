@@ -637,6 +637,20 @@ export function toUtf8(text: string): Uint8Array {
 
 const NATIVE_B64 = typeof (Uint8Array as unknown as { fromBase64?: unknown }).fromBase64 ===
   "function";
+/**
+ * Node's and Bun's `Buffer`, for base64 where `Uint8Array` has no native
+ * codec (Node 20): the alternative is a JavaScript loop over every byte.
+ */
+const NODE_BUFFER = NATIVE_B64 ? undefined : (globalThis as {
+  Buffer?: {
+    from(
+      buffer: ArrayBufferLike,
+      offset: number,
+      length: number,
+    ): { toString(e: "base64"): string };
+    from(text: string, encoding: "base64"): Uint8Array;
+  };
+}).Buffer;
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const B64_LOOKUP = (() => {
   const t = new Int16Array(256).fill(-1);
@@ -654,6 +668,9 @@ const B64_LOOKUP = (() => {
  */
 export function base64Encode(bytes: Uint8Array): string {
   if (NATIVE_B64) return (bytes as Uint8Array & { toBase64(): string }).toBase64();
+  if (NODE_BUFFER) {
+    return NODE_BUFFER.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("base64");
+  }
   // btoa over a binary string made in chunks: native, and no per-character string concatenation
   let bin = "";
   for (let i = 0; i < bytes.length; i += 0x8000) {
@@ -670,14 +687,25 @@ export function base64Encode(bytes: Uint8Array): string {
  * @param text The base64 text.
  * @returns The bytes, or undefined when the text is not in that strict form
  *   (or the platform has no native base64).
- * @throws {SyntaxError} On a character outside the alphabet.
+ * @throws {SyntaxError} On a character outside the alphabet (native decoder).
  * @internal
  */
 export function base64DecodeExact(text: string): Uint8Array | undefined {
   const n = text.length;
-  if (!NATIVE_B64 || n % 4 !== 0) return undefined;
+  if (n % 4 !== 0) return undefined;
   const pad = text.charCodeAt(n - 1) === 61 ? (text.charCodeAt(n - 2) === 61 ? 2 : 1) : 0;
-  const out = new Uint8Array((n / 4) * 3 - pad);
+  const size = (n / 4) * 3 - pad;
+  if (!NATIVE_B64) {
+    if (!NODE_BUFFER) return undefined;
+    // Buffer skips what is not base64: only the full size proves there was nothing else
+    const b = NODE_BUFFER.from(text, "base64");
+    if (b.length !== size) return undefined;
+    // a small Buffer is a view of Node's shared pool: a copy of its own
+    return b.byteLength === b.buffer.byteLength
+      ? new Uint8Array(b.buffer, b.byteOffset, b.length)
+      : new Uint8Array(b);
+  }
+  const out = new Uint8Array(size);
   const r = (out as Uint8Array & {
     setFromBase64(t: string): { read: number; written: number };
   }).setFromBase64(text);
@@ -700,6 +728,8 @@ export function base64Decode(text: string): Uint8Array {
       // fall through to the lenient decoder (url-safe alphabet, odd padding)
     }
   } else if (text.length > 16) {
+    const exact = base64DecodeExact(text); // Node's Buffer, where there is one
+    if (exact) return exact;
     let bin: string | undefined;
     try {
       bin = atob(text);
