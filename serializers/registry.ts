@@ -611,6 +611,8 @@ export function bytesFromDict(dict: Record<string, unknown>): Uint8Array | undef
 }
 
 const utf8Encoder = new TextEncoder();
+/** Texts from this length on are encoded into a buffer of their length first. */
+const LARGE_UTF8 = 64 * 1024;
 
 /**
  * Encodes a text as UTF-8. Short texts go into shared slab memory, and
@@ -622,7 +624,15 @@ const utf8Encoder = new TextEncoder();
  */
 export function toUtf8(text: string): Uint8Array {
   const n = text.length;
-  if (n * 3 > SLAB_MAX) return utf8Encoder.encode(text);
+  if (n * 3 > SLAB_MAX) {
+    if (n < LARGE_UTF8) return utf8Encoder.encode(text);
+    // a large text (a json payload with large bytes in it, as base64) is ASCII as a rule, and
+    // fits a buffer of its length: encode() sizes its buffer for the worst case and copies
+    // (13 MB of base64 in json: 24 ms against 3 ms)
+    const out = new Uint8Array(n);
+    if (utf8Encoder.encodeInto(text, out).read === n) return out;
+    return utf8Encoder.encode(text);
+  }
   const out = allocate(n * 3);
   let i = 0;
   if (n <= 512) {
