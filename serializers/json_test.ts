@@ -590,3 +590,12 @@ Deno.test("json loads() error messages name json and the byte offset", () => {
   });
   assert.throws(() => ser.loads(enc.encode("9".repeat(4301))), SerializeError);
 });
+
+Deno.test("json dumps: large texts, ASCII or not, encode exactly", () => {
+  const ser = createJsonSerializer();
+  for (const text of ["x".repeat(100_000), "é".repeat(70_000), "a".repeat(80_000) + "☃"]) {
+    const bytes = ser.dumps(text);
+    assert.equal(new TextDecoder().decode(bytes), JSON.stringify(text));
+    assert.equal(ser.loads(bytes), text);
+  }
+});
