@@ -272,7 +272,7 @@ function attributeError(message: string): Error {
   return e;
 }
 
-/** A call that opens its proxy's connection, encoded before the connect (see `#connect`). */
+/** A call that opens its proxy's connection, encoded while the connect is under way (see `#connect`). */
 interface FirstCall {
   method: string;
   args: readonly unknown[];
@@ -434,7 +434,7 @@ export class PyroProxy implements AsyncDisposable {
   /**
    * Opens the connection and sends CONNECT: resolves once a call can be
    * queued behind it, with the handshake still under way. `first`, a call
-   * that made the connection, is encoded before the connect and leaves in
+   * that made the connection, is encoded while connecting and leaves in
    * the CONNECT's write; its answer is put into it.
    */
   #open(options: CallOptions, first?: FirstCall): Promise<{ handshake: Promise<void> }> {
@@ -765,7 +765,7 @@ export class PyroProxy implements AsyncDisposable {
     const knownBefore = this.#metadataKnown;
     let answer: Promise<unknown> | null = null;
     if (!this.connected) {
-      // the call that makes the connection is encoded before it (see #connect)
+      // the call that makes the connection is encoded while connecting (see #connect)
       const first: FirstCall | undefined = this.#opening ? undefined : {
         method,
         args,
