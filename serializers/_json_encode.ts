@@ -9,7 +9,7 @@
  */
 
 import { SerializeError } from "../errors.ts";
-import { base64Encode, type ClassRegistry } from "./registry.ts";
+import { base64Encode, type ClassRegistry, toUtf8, toUtf8Part } from "./registry.ts";
 import { Complex, PyFloat } from "./types.ts";
 
 function fail(why: string): never {
@@ -104,8 +104,13 @@ export function isoDate(d: Date): string {
 }
 
 /** One encoding run: appends JSON text to `out`. */
+/** Bytes this large become a base64 text of their own in `dumpsParts` (as in serpent). */
+const LARGE_BYTES = 48 * 1024;
+
 export class JsonWriter {
   out = "";
+  /** With parts (`dumpsParts`): the texts before each large bytes value's base64, and those texts. */
+  texts: string[] | null = null;
   depth = 0;
   readonly registry: ClassRegistry;
   readonly maxDepth: number;
@@ -250,6 +255,25 @@ export class JsonWriter {
    * @param b The bytes.
    */
   bytes(b: Uint8Array): void {
+    if (this.texts !== null && b.length >= LARGE_BYTES) {
+      // a text of its own: not joined with the rest (and copied again) before encoding
+      this.texts.push(this.out + '{"data": "', base64Encode(b));
+      this.out = '", "encoding": "base64"}';
+      return;
+    }
     this.out += '{"data": "' + base64Encode(b) + '", "encoding": "base64"}';
+  }
+
+  /**
+   * The UTF-8 of what was written: one array, or with parts the texts in
+   * order (a large one in a lent buffer, see `toUtf8Part`).
+   *
+   * @returns The bytes, or their parts.
+   */
+  finish(): Uint8Array | Uint8Array[] {
+    const texts = this.texts;
+    if (texts === null || texts.length === 0) return toUtf8(this.out);
+    texts.push(this.out);
+    return texts.map(toUtf8Part);
   }
 }

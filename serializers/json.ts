@@ -259,6 +259,23 @@ export function createJsonSerializer(options: SerializerOptions = {}): Serialize
     return toUtf8(w.out);
   };
 
+  const call = (
+    w: JsonWriter,
+    objectId: string,
+    method: string,
+    args: readonly unknown[],
+    kwargs: Record<string, unknown> | null,
+  ): void => {
+    if (typeof objectId !== "string" || typeof method !== "string") {
+      throw new SerializeError("Cannot encode json call: object id and method must be strings");
+    }
+    w.out = '{"object": ' + quote(objectId) + ', "method": ' + quote(method) + ', "params": ';
+    w.array(args);
+    w.out += ', "kwargs": ';
+    w.value(kwargs);
+    w.out += "}";
+  };
+
   return Object.freeze({
     id: 3,
     name: "json",
@@ -273,16 +290,26 @@ export function createJsonSerializer(options: SerializerOptions = {}): Serialize
       args: readonly unknown[],
       kwargs: Record<string, unknown> | null,
     ): Uint8Array {
-      if (typeof objectId !== "string" || typeof method !== "string") {
-        throw new SerializeError("Cannot encode json call: object id and method must be strings");
-      }
       const w = new JsonWriter(registry, maxDepth);
-      w.out = '{"object": ' + quote(objectId) + ', "method": ' + quote(method) + ', "params": ';
-      w.array(args);
-      w.out += ', "kwargs": ';
-      w.value(kwargs);
-      w.out += "}";
+      call(w, objectId, method, args, kwargs);
       return toUtf8(w.out);
+    },
+    dumpsParts(value: unknown): Uint8Array | Uint8Array[] {
+      const w = new JsonWriter(registry, maxDepth);
+      w.texts = [];
+      w.value(value);
+      return w.finish();
+    },
+    dumpsCallParts(
+      objectId: string,
+      method: string,
+      args: readonly unknown[],
+      kwargs: Record<string, unknown> | null,
+    ): Uint8Array | Uint8Array[] {
+      const w = new JsonWriter(registry, maxDepth);
+      w.texts = [];
+      call(w, objectId, method, args, kwargs);
+      return w.finish();
     },
     loadsCall(data: Uint8Array): CallMessage {
       // The call dict itself does not count against maxDepth.

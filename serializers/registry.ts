@@ -38,7 +38,7 @@ import {
   SerializeError,
 } from "../errors.ts";
 import { PyroUri } from "../uri.ts";
-import { allocate, SLAB_MAX, trimLast } from "../_slab.ts";
+import { allocate, giveBackPart, lendPart, SLAB_MAX, trimLast } from "../_slab.ts";
 
 /** A method with this symbol key turns its object into a class dict (PyroUri and PyroProxy have one). */
 export const TO_PYRO_DICT: unique symbol = Symbol.for("tyro.toPyroDict");
@@ -643,6 +643,24 @@ export function toUtf8(text: string): Uint8Array {
     }
   }
   return trimLast(out, i === n ? n : utf8Encoder.encodeInto(text, out).written);
+}
+
+/**
+ * Like {@linkcode toUtf8}, for one part of a message's payload: a large
+ * text goes into a lent buffer (see `lendPart`), which the write loop gives
+ * back once it is written.
+ *
+ * @param text The text.
+ * @returns Its UTF-8 bytes.
+ * @internal
+ */
+export function toUtf8Part(text: string): Uint8Array {
+  const n = text.length;
+  if (n < LARGE_UTF8) return toUtf8(text);
+  const out = lendPart(n);
+  if (utf8Encoder.encodeInto(text, out).read === n) return out;
+  giveBackPart(out);
+  return utf8Encoder.encode(text);
 }
 
 const NATIVE_B64 = typeof (Uint8Array as unknown as { fromBase64?: unknown }).fromBase64 ===

@@ -41,6 +41,7 @@ import {
   DEFAULT_REGISTRY,
   isPlainObject,
   toUtf8,
+  toUtf8Part,
 } from "./registry.ts";
 import {
   type CallMessage,
@@ -51,7 +52,6 @@ import {
   type SerializerOptions,
 } from "./types.ts";
 import { SerpentParser } from "./_serpent_decode.ts";
-import { giveBackPart, lendPart } from "../_slab.ts";
 import { NONPRINTABLE_BOUNDARY_DELTAS } from "./_serpent_unicode.ts";
 
 // re-exported so that this module's documentation is complete on its own
@@ -469,7 +469,6 @@ function describeValue(v: unknown): string {
 // ---------------------------------------------------------------------------
 // The serializer
 
-const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 // the fatal decoder is several times slower: it only runs when the lenient one made a U+FFFD,
 // which is either a real U+FFFD in the text or invalid UTF-8
@@ -528,26 +527,9 @@ function encodeParts(
     throw e;
   }
   const texts = enc.texts;
-  if (texts === null || texts.length === 0) return encodeText(enc.out, false);
+  if (texts === null || texts.length === 0) return toUtf8(enc.out);
   texts.push(enc.out);
-  return texts.map((t) => encodeText(t, true));
-}
-
-/** Strings from this length on are encoded into a buffer of their length first (ASCII is the rule). */
-const LARGE_TEXT = 16 * 1024;
-
-/**
- * A text's UTF-8. A large text of a message's parts goes into a lent buffer
- * (see `lendPart`), which the write loop gives back once it is written.
- */
-function encodeText(text: string, part: boolean): Uint8Array {
-  if (text.length < LARGE_TEXT) return toUtf8(text);
-  // encode() sizes its buffer for the worst case and copies; an ASCII text fits in its length
-  const out = part ? lendPart(text.length) : new Uint8Array(text.length);
-  const r = textEncoder.encodeInto(text, out);
-  if (r.read === text.length) return out;
-  if (part) giveBackPart(out);
-  return textEncoder.encode(text);
+  return texts.map(toUtf8Part);
 }
 
 /**
