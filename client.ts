@@ -234,9 +234,10 @@ function capture(resolve: (value: never) => void, reject: (err: unknown) => void
 const ignore = (): void => {};
 /** The kwargs of a call made through a remote view (never written to). */
 const NO_KWARGS: Record<string, unknown> = Object.freeze({});
-/** The socket transport, imported on first use (browsers bundle the client without it). */
-let socketModule: Promise<typeof import("./transport/socket.ts")> | undefined;
-/** The socket transport once loaded (then a connect starts without waiting a turn). */
+/**
+ * The socket transport, imported on first use (browsers bundle the client
+ * without it); once loaded, a connect starts without waiting a turn.
+ */
 let socketTransport: typeof import("./transport/socket.ts") | undefined;
 
 function connectTo(
@@ -467,9 +468,7 @@ export class PyroProxy implements AsyncDisposable {
         ? (this.#tlsConnect ??= makeTlsConnector(this.config))(uri, signal)
         : socketTransport
         ? connectTo(socketTransport, uri, signal)
-        : (socketModule ??= import("./transport/socket.ts")).then((m) =>
-          connectTo(socketTransport = m, uri, signal)
-        );
+        : import("./transport/socket.ts").then((m) => connectTo(socketTransport = m, uri, signal));
     } catch (e) {
       opening = Promise.reject(e);
     }

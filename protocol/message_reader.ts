@@ -8,7 +8,7 @@
  */
 
 import { ProtocolError } from "../errors.ts";
-import { allocate, lendBody } from "../_slab.ts";
+import { allocate, lendBody, LENT_MIN, prepareLoan } from "../_slab.ts";
 import { DEFAULT_MAX_MESSAGE_SIZE, HEADER_SIZE } from "./constants.ts";
 import {
   checkPrefix,
@@ -21,16 +21,8 @@ import {
   type MessageHeader,
 } from "./message.ts";
 
-/** A body buffer allocated ahead of time (see MessageReader.prepareBody). */
-let spare: Uint8Array | null = null;
-/** Bodies of this size and more are worth a buffer made ahead of time. */
-const SPARE_MIN = 128 * 1024;
-/** Larger ones are not kept in advance (no gain measured at 10 MB). */
-const SPARE_MAX = 8 * 1024 * 1024;
-/** A prepared buffer is rounded up to this, and fits bodies up to this much smaller. */
-const SPARE_SLACK = 64 * 1024;
-const fits = (buffer: Uint8Array | null, size: number): buffer is Uint8Array =>
-  buffer !== null && size <= buffer.length && buffer.length - size <= SPARE_SLACK;
+/** Bodies up to this size are worth a buffer made ahead of time (no gain measured at 10 MB). */
+const PREPARED_MAX = 8 * 1024 * 1024;
 
 /**
  * Reassembles messages from a byte stream. Chunks may be reused by the
@@ -110,7 +102,7 @@ export class MessageReader {
           const start = pos + HEADER_SIZE;
           if (n - start >= bodySize) {
             let body: Uint8Array;
-            if (bodySize < SPARE_MIN) body = copyRange(chunk, start, bodySize);
+            if (bodySize < LENT_MIN) body = copyRange(chunk, start, bodySize);
             else (body = this.#newBody(bodySize)).set(chunk.subarray(start, start + bodySize));
             out.push(decodeBody(header, body, this.#options));
             pos = start + bodySize;
@@ -175,13 +167,12 @@ export class MessageReader {
    * Allocates, ahead of time, a body buffer like the last large one this
    * reader received, for the next message to take: call it while waiting
    * for the peer (after a write), so that a large reply does not wait for a
-   * new zero-filled buffer. The process holds at most one such buffer.
+   * new zero-filled buffer. The buffer joins the few large buffers the
+   * process keeps for reuse, which it lets go when they are not used.
    * Measured with Tyro's 1 MB msgpack echo on loopback: about 2.9 → 4.0 GB/s.
    */
   prepareBody(): void {
-    const n = this.#lastLarge;
-    if (n === 0 || this.#headLen !== 0 || fits(spare, n)) return;
-    spare = new Uint8Array(n + SPARE_SLACK - n % SPARE_SLACK);
+    if (this.#lastLarge !== 0 && this.#headLen === 0) prepareLoan(this.#lastLarge);
   }
 
   #startBody(header: MessageHeader): void {
@@ -189,20 +180,17 @@ export class MessageReader {
     if (size > this.#max) throw new ProtocolError("message too large");
     this.#header = header;
     this.#bodyLen = 0;
-    this.#body = size < SPARE_MIN ? new Uint8Array(size) : this.#newBody(size);
+    this.#body = size < LENT_MIN ? new Uint8Array(size) : this.#newBody(size);
   }
 
   /**
-   * A buffer for a large body: the one prepared ahead when it fits, else a
-   * lent one (see `lendBody`: memory used before, which the daemon or proxy
-   * gives back when the decoded message holds no view of it).
+   * A buffer for a large body, lent (see `lendBody`): one prepared ahead,
+   * or memory used before, which the daemon or proxy gives back when the
+   * decoded message holds no view of it.
    */
   #newBody(size: number): Uint8Array {
-    this.#lastLarge = size <= SPARE_MAX ? size : 0;
-    const s = spare;
-    if (!fits(s, size)) return lendBody(size);
-    spare = null;
-    return s.subarray(0, size);
+    this.#lastLarge = size <= PREPARED_MAX ? size : 0;
+    return lendBody(size);
   }
 
   #finish(): Message {

@@ -103,10 +103,10 @@ export function isoDate(d: Date): string {
     (ms ? "." + pad(ms, 3) + "000" : "") + "+00:00";
 }
 
-/** One encoding run: appends JSON text to `out`. */
 /** Bytes this large become a base64 text of their own in `dumpsParts` (as in serpent). */
 const LARGE_BYTES = 48 * 1024;
 
+/** One encoding run: appends JSON text to `out`. */
 export class JsonWriter {
   out = "";
   /** With parts (`dumpsParts`): the texts before each large bytes value's base64, and those texts. */
