@@ -421,6 +421,10 @@ async function main(): Promise<number> {
     reps: Number(opt.reps ?? (quick ? 1 : 3)),
     seconds: Number(opt.seconds ?? (quick ? 0.1 : 1)),
     warmup: quick ? 0 : 0.3,
+    // the rows of small operations measure V8's steady state: its optimizing compiler still
+    // works on a worker thread for the first ~2.5 s of calls (measured: 3 µs of worker CPU per
+    // call in the second after 0.3 s of calls, none after 2.5 s)
+    warmupSmall: quick ? 0 : 2,
     maxOps: quick ? 300 : 2_000_000,
     onewayCount: quick ? 300 : 40_000,
     batchSize: quick ? 100 : 1000,
@@ -508,6 +512,7 @@ async function main(): Promise<number> {
     if (!rawS) return;
     const rs = {
       ...base,
+      ...(scenario === "calls" || scenario === "connect" ? { warmup: S.warmupSmall } : {}),
       reps: 1,
       uri: rawS.uri,
       serializer: "",
@@ -541,7 +546,7 @@ async function main(): Promise<number> {
       log("one call at a time, one connection");
       for (const ser of SERIALIZERS) {
         const r = calls[ser] = await both(
-          { scenario: "calls", serializer: ser },
+          { scenario: "calls", serializer: ser, warmup: S.warmupSmall },
           () => rawRep("calls"),
         );
         addRow({
@@ -573,8 +578,9 @@ async function main(): Promise<number> {
 
     if (only.has("interop")) {
       log("cross: Tyro client → Pyro5 daemon, Pyro5 client → Tyro daemon (msgpack)");
-      const tp = summarize(await runClient(tyroClient(pSpec({ scenario: "calls" })), T));
-      const pt = summarize(await runClient(pyClient(tSpec({ scenario: "calls" })), T));
+      const x = { scenario: "calls", warmup: S.warmupSmall } as const;
+      const tp = summarize(await runClient(tyroClient(pSpec(x)), T));
+      const pt = summarize(await runClient(pyClient(tSpec(x)), T));
       addRow({
         id: "interop.tyroClient",
         group: "interop",
@@ -641,7 +647,7 @@ async function main(): Promise<number> {
 
     if (only.has("connect")) {
       log("new connections (connect, handshake, one call, close)");
-      const r = await both({ scenario: "connect" }, () => rawRep("connect"));
+      const r = await both({ scenario: "connect", warmup: S.warmupSmall }, () => rawRep("connect"));
       addRow({
         id: "connect",
         group: "connect",
@@ -1221,7 +1227,11 @@ export function markdown(r: BenchReport): string {
       `CPU busy with other work at the start ${pct(m.cpuBusy)}, at the end ${pct(m.cpuBusyAfter)}`,
     `- Tyro: Deno ${m.deno} (V8 ${m.v8}); Pyro5 ${m.pyro5} on CPython ${m.python} (serpent ${m.serpent}, msgpack ${m.msgpack})`,
     `- Each figure: median of ${r.settings.reps} repetitions (range in brackets), ` +
-      `${r.settings.seconds} s each after ${r.settings.warmup} s of warm-up; client and server in separate processes on loopback.`,
+      `${r.settings.seconds} s each after ${r.settings.warmup} s of warm-up` +
+      (r.settings.warmupSmall
+        ? ` (${r.settings.warmupSmall} s for the rows of small operations: calls one at a time, CPU per call, the cross rows, new connections and their raw floors)`
+        : "") +
+      "; client and server in separate processes on loopback.",
     "- Ratio: Tyro / Pyro5 (for CPU and memory, lower is better).",
     "",
     "| Figure | Tyro | Pyro5 | Tyro/Pyro5 |",
