@@ -40,9 +40,9 @@ import {
   type ClassRegistry,
   DEFAULT_REGISTRY,
   isPlainObject,
-  toUtf8,
   toUtf8Part,
 } from "./registry.ts";
+import { ByteWriter } from "./_byte_writer.ts";
 import {
   type CallMessage,
   Complex,
@@ -70,6 +70,18 @@ export const SERPENT_HEADER = "# serpent utf-8 python3.2\n";
 
 const NAN_DICT = "{'__class__':'float','value':'nan'}";
 const HAS_SAB = typeof SharedArrayBuffer === "function";
+const C_QUOTE = 0x27,
+  C_LPAREN = 0x28,
+  C_RPAREN = 0x29,
+  C_COMMA = 0x2c,
+  C_COLON = 0x3a,
+  C_LBRACKET = 0x5b,
+  C_BACKSLASH = 0x5c,
+  C_RBRACKET = 0x5d,
+  C_LBRACE = 0x7b,
+  C_RBRACE = 0x7d;
+/** Strs up to this length are checked and copied in one loop. */
+const SHORT_STR = 256;
 
 // ---------------------------------------------------------------------------
 // Python's str.isprintable()
@@ -263,9 +275,10 @@ function dateIsoformat(d: Date): string {
 // Encoder
 
 class Encoder {
-  out = SERPENT_HEADER;
-  /** Texts before `out`, when large bytes are encoded as parts of their own (else null). */
-  texts: string[] | null = null;
+  /** The UTF-8 written so far (since the last part). */
+  readonly w: ByteWriter = new ByteWriter();
+  /** Parts before what `w` holds, when large bytes are encoded as parts of their own (else null). */
+  parts: Uint8Array[] | null = null;
   depth = 0;
   readonly stack: unknown[] = [];
   readonly registry: ClassRegistry;
@@ -274,6 +287,7 @@ class Encoder {
   constructor(registry: ClassRegistry, maxDepth: number) {
     this.registry = registry;
     this.maxDepth = maxDepth;
+    this.w.ascii(SERPENT_HEADER);
   }
 
   enter(container: unknown): void {
@@ -293,22 +307,24 @@ class Encoder {
   value(v: unknown): void {
     switch (typeof v) {
       case "string":
-        this.out += pyStrRepr(v);
+        this.str(v);
         return;
       case "number":
-        this.out += Number.isSafeInteger(v) && (v !== 0 || 1 / v > 0) ? "" + v : serpentFloat(v);
+        this.w.ascii(
+          Number.isSafeInteger(v) && (v !== 0 || 1 / v > 0) ? "" + v : serpentFloat(v),
+        );
         return;
       case "boolean":
-        this.out += v ? "True" : "False";
+        this.w.ascii(v ? "True" : "False");
         return;
       case "undefined":
-        this.out += "None";
+        this.w.ascii("None");
         return;
       case "bigint":
-        this.out += v.toString();
+        this.w.ascii(v.toString());
         return;
       case "object":
-        if (v === null) this.out += "None";
+        if (v === null) this.w.ascii("None");
         else this.object(v);
         return;
       case "symbol":
@@ -336,26 +352,28 @@ class Encoder {
     } else if (v instanceof Complex) {
       this.complex(v);
     } else if (v instanceof PyFloat) {
-      this.out += serpentFloat(Number(v.value));
+      this.w.ascii(serpentFloat(Number(v.value)));
     } else if (ArrayBuffer.isView(v)) {
       this.bytes(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
     } else if (v instanceof ArrayBuffer || (HAS_SAB && v instanceof SharedArrayBuffer)) {
       this.bytes(new Uint8Array(v));
     } else if (v instanceof Date) {
-      this.out += pyStrRepr(dateIsoformat(v));
+      this.str(dateIsoformat(v));
     } else {
       this.dict(this.registry.toDict(v), v);
     }
   }
 
   bytes(b: Uint8Array): void {
-    if (this.texts !== null && b.length >= LARGE_BYTES) {
-      // a text of its own: not joined with the rest (and copied again) before encoding
-      this.texts.push(this.out + "{'data': '", base64Encode(b));
-      this.out = "', 'encoding': 'base64'}";
-      return;
+    const w = this.w;
+    w.ascii("{'data': '");
+    if (this.parts !== null && b.length >= LARGE_BYTES) {
+      // a part of its own: not copied into the rest
+      this.parts.push(w.take(true), toUtf8Part(base64Encode(b)));
+    } else {
+      w.text(base64Encode(b));
     }
-    this.out += "{'data': '" + base64Encode(b) + "', 'encoding': 'base64'}";
+    w.ascii("', 'encoding': 'base64'}");
   }
 
   complex(z: Complex): void {
@@ -366,77 +384,104 @@ class Encoder {
     // serpent writes "+" for im >= 0, which gives "+-0.0j" (unparseable) for -0.0;
     // "-0.0j" reads back the same as Python can represent it
     const sign = im > 0 || (im === 0 && 1 / im > 0) ? "+" : im === 0 ? "-" : "";
-    this.out += "(" + serpentFloat(re) + sign + serpentFloat(im === 0 ? 0 : im) + "j)";
+    this.w.ascii("(" + serpentFloat(re) + sign + serpentFloat(im === 0 ? 0 : im) + "j)");
   }
 
   tuple(t: readonly unknown[]): void {
     this.enter(t);
     const n = t.length;
-    this.out += "(";
+    const w = this.w;
+    w.byte(C_LPAREN);
     for (let k = 0; k < n; k++) {
-      if (k > 0) this.out += ",";
+      if (k > 0) w.byte(C_COMMA);
       this.value(t[k]);
     }
-    this.out += n === 1 ? ",)" : ")";
+    if (n === 1) w.byte(C_COMMA);
+    w.byte(C_RPAREN);
     this.depth--;
   }
 
   list(a: readonly unknown[]): void {
     this.enter(a);
     const n = a.length;
-    this.out += "[";
+    const w = this.w;
+    w.byte(C_LBRACKET);
     for (let k = 0; k < n; k++) {
-      if (k > 0) this.out += ",";
+      if (k > 0) w.byte(C_COMMA);
       this.value(a[k]);
     }
-    this.out += "]";
+    w.byte(C_RBRACKET);
     this.depth--;
   }
 
   dict(obj: Record<string, unknown>, original: unknown): void {
     this.enter(original);
-    this.out += "{";
+    const w = this.w;
+    w.byte(C_LBRACE);
     let first = true;
     for (const k of Object.keys(obj)) {
       if (first) first = false;
-      else this.out += ",";
-      this.out += pyStrRepr(k) + ":";
+      else w.byte(C_COMMA);
+      this.str(k);
+      w.byte(C_COLON);
       this.value(obj[k]);
     }
-    this.out += "}";
+    w.byte(C_RBRACE);
     this.depth--;
   }
 
   map(m: Map<unknown, unknown>): void {
     this.enter(m);
-    this.out += "{";
+    const w = this.w;
+    w.byte(C_LBRACE);
     let first = true;
     for (const [k, v] of m) {
       if (first) first = false;
-      else this.out += ",";
+      else w.byte(C_COMMA);
       this.key(k);
-      this.out += ":";
+      w.byte(C_COLON);
       this.value(v);
     }
-    this.out += "}";
+    w.byte(C_RBRACE);
     this.depth--;
   }
 
   set(s: Set<unknown>): void {
     if (s.size === 0) {
-      this.out += "()";
+      this.w.ascii("()");
       return;
     }
     this.enter(s);
-    this.out += "{";
+    const w = this.w;
+    w.byte(C_LBRACE);
     let first = true;
     for (const v of s) {
       if (first) first = false;
-      else this.out += ",";
+      else w.byte(C_COMMA);
       this.key(v);
     }
-    this.out += "}";
+    w.byte(C_RBRACE);
     this.depth--;
+  }
+
+  /** A str, as Python's `repr()` writes it: a short printable ASCII text is copied as it is checked. */
+  str(s: string): void {
+    const n = s.length;
+    if (n > SHORT_STR) return this.w.text(pyStrRepr(s));
+    const w = this.w;
+    w.ensure(n + 2);
+    const b = w.buf;
+    let p = w.pos;
+    b[p++] = C_QUOTE;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || c === C_QUOTE || c === C_BACKSLASH) {
+        return w.text(strReprSlow(s, i)); // nothing written yet: w.pos has not moved
+      }
+      b[p++] = c;
+    }
+    b[p++] = C_QUOTE;
+    w.pos = p;
   }
 
   /** A dict key or set member: it must be hashable once Python reads it back. */
@@ -516,20 +561,22 @@ function encodeParts(
   write: (enc: Encoder) => void,
   parts: boolean,
 ): Uint8Array | Uint8Array[] {
-  if (parts) enc.texts = [];
+  if (parts) enc.parts = [];
   try {
     write(enc);
+    const done = enc.parts;
+    if (done === null || done.length === 0) return enc.w.take(false);
+    done.push(enc.w.take(true));
+    return done;
   } catch (e) {
     if (e instanceof SerializeError) throw e;
     if (e instanceof RangeError) {
       throw new SerializeError("Cannot serialize serpent: nesting too deep", { cause: e });
     }
     throw e;
+  } finally {
+    enc.w.release();
   }
-  const texts = enc.texts;
-  if (texts === null || texts.length === 0) return toUtf8(enc.out);
-  texts.push(enc.out);
-  return texts.map(toUtf8Part);
 }
 
 /**
@@ -611,20 +658,21 @@ function call(
 ): (enc: Encoder) => void {
   return (enc) => {
     enc.depth = 1; // inside the call tuple
-    enc.out += "(";
+    const w = enc.w;
+    w.byte(C_LPAREN);
     enc.value(objectId);
-    enc.out += ",";
+    w.byte(C_COMMA);
     enc.value(method);
-    enc.out += ",";
+    w.byte(C_COMMA);
     if (!Array.isArray(args)) {
       throw new SerializeError("Cannot serialize serpent call: args is not an array");
     }
     if (method === "<batch>") enc.list(args);
     else enc.tuple(args);
-    enc.out += ",";
-    if (kwargs === null) enc.out += "None";
-    else if (kwargs === undefined) enc.out += "{}";
+    w.byte(C_COMMA);
+    if (kwargs === null) w.ascii("None");
+    else if (kwargs === undefined) w.ascii("{}");
     else enc.value(kwargs);
-    enc.out += ")";
+    w.byte(C_RPAREN);
   };
 }
