@@ -9,7 +9,8 @@
  */
 
 import { SerializeError } from "../errors.ts";
-import { base64Encode, type ClassRegistry, toUtf8, toUtf8Part } from "./registry.ts";
+import { base64Encode, type ClassRegistry, toUtf8Part } from "./registry.ts";
+import { ByteWriter } from "./_byte_writer.ts";
 import { Complex, PyFloat } from "./types.ts";
 
 function fail(why: string): never {
@@ -105,12 +106,22 @@ export function isoDate(d: Date): string {
 
 /** Bytes this large become a base64 text of their own in `dumpsParts` (as in serpent). */
 const LARGE_BYTES = 48 * 1024;
+const C_SPACE = 0x20,
+  C_DQUOTE = 0x22,
+  C_COMMA = 0x2c,
+  C_COLON = 0x3a,
+  C_LBRACKET = 0x5b,
+  C_BACKSLASH = 0x5c,
+  C_RBRACKET = 0x5d,
+  C_LBRACE = 0x7b,
+  C_RBRACE = 0x7d;
 
 /** One encoding run: appends JSON text to `out`. */
 export class JsonWriter {
-  out = "";
-  /** With parts (`dumpsParts`): the texts before each large bytes value's base64, and those texts. */
-  texts: string[] | null = null;
+  /** The UTF-8 written so far (since the last part). */
+  readonly w: ByteWriter = new ByteWriter();
+  /** With parts (`dumpsParts`): the parts before what `w` holds (else null). */
+  parts: Uint8Array[] | null = null;
   depth = 0;
   readonly registry: ClassRegistry;
   readonly maxDepth: number;
@@ -134,27 +145,63 @@ export class JsonWriter {
   value(v: unknown): void {
     switch (typeof v) {
       case "string":
-        this.out += quote(v);
+        this.str(v);
         return;
       case "number":
-        this.out += Number.isSafeInteger(v) && (v !== 0 || 1 / v > 0) ? String(v) : pyFloatRepr(v);
+        this.w.ascii(
+          Number.isSafeInteger(v) && (v !== 0 || 1 / v > 0) ? String(v) : pyFloatRepr(v),
+        );
         return;
       case "boolean":
-        this.out += v ? "true" : "false";
+        this.w.ascii(v ? "true" : "false");
         return;
       case "undefined":
-        this.out += "null";
+        this.w.ascii("null");
         return;
       case "bigint":
-        this.out += v.toString();
+        this.w.ascii(v.toString());
         return;
       case "object":
-        if (v === null) this.out += "null";
+        if (v === null) this.w.ascii("null");
         else this.object(v);
         return;
       default:
         fail(`cannot serialize a ${typeof v}`);
     }
+  }
+
+  /**
+   * Appends a string as {@linkcode quote} writes it: a short printable ASCII
+   * text is copied as it is checked.
+   *
+   * @param s The string.
+   */
+  str(s: string): void {
+    const n = s.length;
+    if (n >= 64) return this.w.text(quote(s));
+    const w = this.w;
+    w.ensure(n + 2);
+    const b = w.buf;
+    let p = w.pos;
+    b[p++] = C_DQUOTE;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || c === C_DQUOTE || c === C_BACKSLASH) {
+        return w.text(quote(s)); // nothing written yet: w.pos has not moved
+      }
+      b[p++] = c;
+    }
+    b[p++] = C_DQUOTE;
+    w.pos = p;
+  }
+
+  /**
+   * Appends text as it is: JSON punctuation, or a string already quoted.
+   *
+   * @param text The text.
+   */
+  raw(text: string): void {
+    this.w.text(text);
   }
 
   enter(): void {
@@ -171,17 +218,17 @@ export class JsonWriter {
   array(items: readonly unknown[]): void {
     this.enter();
     const n = items.length;
-    if (n === 0) {
-      this.out += "[]";
-    } else {
-      this.out += "[";
+    const w = this.w;
+    w.byte(C_LBRACKET);
+    if (n > 0) {
       this.value(items[0]);
       for (let i = 1; i < n; i++) {
-        this.out += ", ";
+        w.byte(C_COMMA);
+        w.byte(C_SPACE);
         this.value(items[i]);
       }
-      this.out += "]";
     }
+    w.byte(C_RBRACKET);
     this.depth--;
   }
 
@@ -192,15 +239,18 @@ export class JsonWriter {
    */
   dict(o: Record<string, unknown>): void {
     this.enter();
+    const w = this.w;
     let first = true;
-    this.out += "{";
+    w.byte(C_LBRACE);
     for (const k of Object.keys(o)) {
       if (first) first = false;
-      else this.out += ", ";
-      this.out += quote(k) + ": ";
+      else w.byte(C_COMMA), w.byte(C_SPACE);
+      this.str(k);
+      w.byte(C_COLON);
+      w.byte(C_SPACE);
       this.value(o[k]);
     }
-    this.out += "}";
+    w.byte(C_RBRACE);
     this.depth--;
   }
 
@@ -216,22 +266,25 @@ export class JsonWriter {
       this.bytes(v);
     } else if (v instanceof Map) {
       this.enter();
+      const w = this.w;
       let first = true;
-      this.out += "{";
+      w.byte(C_LBRACE);
       for (const [k, val] of v) {
         if (first) first = false;
-        else this.out += ", ";
-        this.out += quote(keyText(k)) + ": ";
+        else w.byte(C_COMMA), w.byte(C_SPACE);
+        this.str(keyText(k));
+        w.byte(C_COLON);
+        w.byte(C_SPACE);
         this.value(val);
       }
-      this.out += "}";
+      w.byte(C_RBRACE);
       this.depth--;
     } else if (v instanceof Set) {
       this.array([...v]);
     } else if (v instanceof PyFloat) {
-      this.out += pyFloatRepr(Number(v.value));
+      this.w.ascii(pyFloatRepr(Number(v.value)));
     } else if (v instanceof Date) {
-      this.out += '"' + isoDate(v) + '"';
+      this.w.text('"' + isoDate(v) + '"');
     } else if (v instanceof Complex) {
       fail(
         "Pyro5's json serializer cannot carry complex numbers (use serpent, marshal or msgpack)",
@@ -255,25 +308,32 @@ export class JsonWriter {
    * @param b The bytes.
    */
   bytes(b: Uint8Array): void {
-    if (this.texts !== null && b.length >= LARGE_BYTES) {
-      // a text of its own: not joined with the rest (and copied again) before encoding
-      this.texts.push(this.out + '{"data": "', base64Encode(b));
-      this.out = '", "encoding": "base64"}';
-      return;
+    const w = this.w;
+    w.ascii('{"data": "');
+    if (this.parts !== null && b.length >= LARGE_BYTES) {
+      // a part of its own: not copied into the rest
+      this.parts.push(w.take(true), toUtf8Part(base64Encode(b)));
+    } else {
+      w.text(base64Encode(b));
     }
-    this.out += '{"data": "' + base64Encode(b) + '", "encoding": "base64"}';
+    w.ascii('", "encoding": "base64"}');
   }
 
   /**
-   * The UTF-8 of what was written: one array, or with parts the texts in
-   * order (a large one in a lent buffer, see `toUtf8Part`).
+   * The UTF-8 of what was written: one array, or with parts the parts in
+   * order (a large one in a lent buffer, see `lendPart`).
    *
    * @returns The bytes, or their parts.
    */
   finish(): Uint8Array | Uint8Array[] {
-    const texts = this.texts;
-    if (texts === null || texts.length === 0) return toUtf8(this.out);
-    texts.push(this.out);
-    return texts.map(toUtf8Part);
+    const parts = this.parts;
+    if (parts === null || parts.length === 0) return this.w.take(false);
+    parts.push(this.w.take(true));
+    return parts;
+  }
+
+  /** Hands the writer's buffer on: call once done, also after an error. */
+  release(): void {
+    this.w.release();
   }
 }

@@ -51,6 +51,8 @@ const C_TAB = 9,
   C_RBRACE = 125;
 
 const EMPTY_TUPLE: readonly unknown[] = Object.freeze([]);
+/** 10^k for k ≤ 15, all exact doubles. */
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
 function isDigit(c: number): boolean {
   return c >= C_0 && c <= C_9;
@@ -234,8 +236,12 @@ export class SerpentParser {
   /** Skips blanks, comments and line continuations (and newlines inside brackets). */
   skipWs(): void {
     // most often the next token is right here (a function this small is inlined)
-    const c = this.s.charCodeAt(this.i);
-    if (c <= C_SPACE || c === C_HASH || c === C_BACKSLASH || c !== c) this.skipWsLoop();
+    const i = this.i;
+    if (i < this.n) {
+      const c = this.s.charCodeAt(i);
+      if (c > C_SPACE && c !== C_HASH && c !== C_BACKSLASH) return;
+    }
+    this.skipWsLoop();
   }
 
   /** {@linkcode SerpentParser.skipWs} past what there is to skip. */
@@ -642,16 +648,26 @@ export class SerpentParser {
       } else break;
       c = s.charCodeAt(++i);
     }
+    // how many fraction digits `value` holds, while it stays exact (see below); -1 when not
+    let fraction = 0;
     if (c === C_DOT) {
       isFloat = true;
       c = s.charCodeAt(++i);
-      if (isDigit(c)) {
+      while (isDigit(c) && digits < 15) {
+        value = value * 10 + (c - C_0);
+        digits++;
+        fraction++;
+        c = s.charCodeAt(++i);
+      }
+      if (isDigit(c) || c === C_UNDERSCORE) {
+        fraction = -1;
         c = this.digitRun(i);
         i = this.i;
       }
     }
     if (c === 101 || c === 69) { // e E
       isFloat = true;
+      fraction = -1;
       c = s.charCodeAt(++i);
       if (c === C_PLUS || c === C_MINUS) c = s.charCodeAt(++i);
       if (!isDigit(c)) this.fail("invalid decimal literal", i);
@@ -665,6 +681,12 @@ export class SerpentParser {
     }
     if (isNameChar(c) || c === C_DOT) this.fail("invalid decimal literal", i);
     this.i = i;
+    if (isFloat && !imag && fraction >= 0 && digits <= 15 && !underscores) {
+      // no exponent, at most 15 digits: the digits and the power of ten are exact
+      // doubles, so one division gives the correctly rounded value, as Number(text) does
+      this.kind = K_FLOAT;
+      return fraction === 0 ? value : value / POW10[fraction];
+    }
     if (imag || isFloat) {
       let text = s.slice(start, imag ? i - 1 : i);
       if (text.includes("_")) text = text.replaceAll("_", "");

@@ -64,15 +64,9 @@
 
 import { SecurityError, SerializeError } from "../errors.ts";
 import { callMessage } from "./_call_message.ts";
-import { JsonWriter, quote } from "./_json_encode.ts";
+import { JsonWriter } from "./_json_encode.ts";
 import { parseJson } from "./_json_parse.ts";
-import {
-  bytesFromDict,
-  type ClassRegistry,
-  DEFAULT_REGISTRY,
-  isPlainObject,
-  toUtf8,
-} from "./registry.ts";
+import { bytesFromDict, type ClassRegistry, DEFAULT_REGISTRY, isPlainObject } from "./registry.ts";
 import {
   type CallMessage,
   DEFAULT_MAX_DEPTH,
@@ -253,11 +247,19 @@ export function createJsonSerializer(options: SerializerOptions = {}): Serialize
     }
   };
 
-  const dumps = (value: unknown): Uint8Array => {
+  /** Writes with a new writer; with `parts`, large bytes become parts of their own. */
+  const encode = (parts: boolean, write: (w: JsonWriter) => void): Uint8Array | Uint8Array[] => {
     const w = new JsonWriter(registry, maxDepth);
-    w.value(value);
-    return toUtf8(w.out);
+    if (parts) w.parts = [];
+    try {
+      write(w);
+      return w.finish();
+    } finally {
+      w.release();
+    }
   };
+
+  const dumps = (value: unknown): Uint8Array => encode(false, (w) => w.value(value)) as Uint8Array;
 
   const call = (
     w: JsonWriter,
@@ -269,11 +271,15 @@ export function createJsonSerializer(options: SerializerOptions = {}): Serialize
     if (typeof objectId !== "string" || typeof method !== "string") {
       throw new SerializeError("Cannot encode json call: object id and method must be strings");
     }
-    w.out = '{"object": ' + quote(objectId) + ', "method": ' + quote(method) + ', "params": ';
+    w.raw('{"object": ');
+    w.str(objectId);
+    w.raw(', "method": ');
+    w.str(method);
+    w.raw(', "params": ');
     w.array(args);
-    w.out += ', "kwargs": ';
+    w.raw(', "kwargs": ');
     w.value(kwargs);
-    w.out += "}";
+    w.raw("}");
   };
 
   return Object.freeze({
@@ -290,15 +296,10 @@ export function createJsonSerializer(options: SerializerOptions = {}): Serialize
       args: readonly unknown[],
       kwargs: Record<string, unknown> | null,
     ): Uint8Array {
-      const w = new JsonWriter(registry, maxDepth);
-      call(w, objectId, method, args, kwargs);
-      return toUtf8(w.out);
+      return encode(false, (w) => call(w, objectId, method, args, kwargs)) as Uint8Array;
     },
     dumpsParts(value: unknown): Uint8Array | Uint8Array[] {
-      const w = new JsonWriter(registry, maxDepth);
-      w.texts = [];
-      w.value(value);
-      return w.finish();
+      return encode(true, (w) => w.value(value));
     },
     dumpsCallParts(
       objectId: string,
@@ -306,10 +307,7 @@ export function createJsonSerializer(options: SerializerOptions = {}): Serialize
       args: readonly unknown[],
       kwargs: Record<string, unknown> | null,
     ): Uint8Array | Uint8Array[] {
-      const w = new JsonWriter(registry, maxDepth);
-      w.texts = [];
-      call(w, objectId, method, args, kwargs);
-      return w.finish();
+      return encode(true, (w) => call(w, objectId, method, args, kwargs));
     },
     loadsCall(data: Uint8Array): CallMessage {
       // The call dict itself does not count against maxDepth.
