@@ -599,3 +599,34 @@ Deno.test("json dumps: large texts, ASCII or not, encode exactly", () => {
     assert.equal(ser.loads(bytes), text);
   }
 });
+
+Deno.test("json dumps writes every kind of string exactly as JSON.stringify would", () => {
+  const ser = createJsonSerializer();
+  const texts = [
+    "",
+    'say "hi"',
+    "back\\slash",
+    "tab\t",
+    "ünï",
+    "\ud800 lone",
+    "😀",
+    "a".repeat(63),
+    "a".repeat(64),
+  ];
+  for (const t of texts) {
+    assert.equal(dec.decode(ser.dumps(t)), JSON.stringify(t), t);
+    assert.equal(
+      dec.decode(ser.dumps({ [t]: [t] })),
+      `{${JSON.stringify(t)}: [${JSON.stringify(t)}]}`,
+    );
+    const call = ser.loadsCall(ser.dumpsCall(t, t, [t], { [t]: t }));
+    assert.deepEqual(
+      { o: call.objectId, m: call.method, a: call.args, k: call.kwargs },
+      { o: t, m: t, a: [t], k: { [t]: t } },
+    );
+  }
+  assert.equal(
+    dec.decode(ser.dumpsCall("o", "m", [1, [2.5]], null)),
+    '{"object": "o", "method": "m", "params": [1, [2.5]], "kwargs": null}',
+  );
+});

@@ -1263,3 +1263,64 @@ Deno.test("serpent dumps: short texts in shared memory stay separate and exact, 
     assert.equal(dec.decode(encoded[i]).endsWith(pyStrRepr(texts[i])), true);
   }
 });
+
+Deno.test("serpent dumps writes every kind of text exactly as repr() would, short, long, ASCII or not", () => {
+  const texts = [
+    "",
+    "it's",
+    'say "hi"',
+    "back\\slash",
+    "tab\there",
+    "ünïcödé",
+    "\u2028",
+    "\ud800 lone",
+    "😀",
+    "a".repeat(256),
+    "a".repeat(257) + "'",
+    "é".repeat(5000), // longer than one pass of room for one byte per character
+    "z".repeat(70_000), // past the writer's first buffer
+  ];
+  for (const t of texts) {
+    assert.equal(dec.decode(ser.dumps(t)), SERPENT_HEADER + pyStrRepr(t), t.slice(0, 20));
+    assert.equal(ser.loads(ser.dumps(t)), t);
+    // as dict keys, and in a call, too
+    const call = ser.loadsCall(ser.dumpsCall(t, t, [{ [t]: t }], { [t]: [t] }));
+    assert.deepEqual(
+      { o: call.objectId, m: call.method, a: call.args, k: call.kwargs },
+      { o: t, m: t, a: [{ [t]: t }], k: { [t]: [t] } },
+    );
+  }
+});
+
+Deno.test("serpent loads floats of up to 15 digits by one division exactly as Number() does", () => {
+  const texts = [
+    "0.1",
+    "0.0",
+    "1.",
+    ".5",
+    "00.5",
+    "0.30000000000000004", // 17 digits: the long way
+    "999999999999999.9", // 16 digits
+    "123456789012345.6",
+    "12345678901234.56",
+    "0.000000000000001",
+    "1.7976931348623157",
+    "2.5e3",
+    "1_0.2_5",
+  ];
+  // and digits at random, the dot anywhere
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let k = 0; k < 2000; k++) {
+    let t = "";
+    const n = 1 + Math.floor(next() * 17);
+    for (let d = 0; d < n; d++) t += Math.floor(next() * 10);
+    const dot = Math.floor(next() * (n + 1));
+    texts.push(t.slice(0, dot) + "." + t.slice(dot));
+  }
+  for (const t of texts) {
+    const want = Number(t.replaceAll("_", ""));
+    assert.equal(Object.is(ser.loads(enc.encode(SERPENT_HEADER + t)), want), true, t);
+    assert.equal(Object.is(ser.loads(enc.encode(SERPENT_HEADER + "-" + t)), -want), true, t);
+  }
+});
