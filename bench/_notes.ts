@@ -33,11 +33,18 @@ export const ANALYSIS: string = `
   into a reused buffer; "raw echo" is the same echo as the bulk rows in plain Deno, reading each
   message into a new buffer, which any echo must do when it hands the bytes to its caller.
 
-### What changed since the previous report (2026-11-24, fourth session)
+### What changed since the previous report (2026-11-24, fifth session)
+
+| Change | Before → after |
+| --- | --- |
+| Bench: the rows of small operations (calls one at a time, CPU per call, the cross rows, new connections and their raw floors) warm up for 2 s instead of 0.3 s, on both sides. Each repetition is a new client process, and V8's optimizing compiler was still at work on a worker thread through the first ~2.5 s of calls: per-thread CPU from \`/proc\` showed 2.5–4 µs of \`V8 DefaultWorker\` time per call in the seconds after 0.3 s of calls, none after 2.5 s. Python has no JIT, so this changes nothing on Pyro5's side. The figures now describe a process that has run for a few seconds, as a server does | a run of the calls rows with this change alone: serpent one at a time 77% → 84% of raw, CPU per call 96 → 86 µs; marshal 84% → 88%; the raw ping-pong also gains (11.9k → 12.2k) |
+| Serpent and json write UTF-8 into a reused buffer as they go (\`ByteWriter\`), instead of joining a string and encoding it at the end: for a small payload, flattening the joined string cost more than the rest of the encoding. A short printable ASCII str is copied as it is checked | \`dumps(["hello", 42, [1.5, 2]])\`: serpent 0.44 → 0.23 µs, json 0.35 → 0.14 µs; \`dumpsCall\` 0.66 → 0.35 µs (serpent) and 0.33 µs (json); serpent calls in one process 144k → 157k/s; bulk unchanged (A/B, 1 and 10 MB) |
+| Serpent reads a float of at most 15 digits and no exponent by one division of two exact doubles (correctly rounded, as \`Number(text)\`; a test compares both on edge cases and 2000 random literals), instead of slicing the text and parsing it again | serpent \`loadsCall\` 0.85 → 0.80 µs |
+
+### Earlier changes (2026-11-24, fourth session)
 
 Each change was measured against the commit before it, the two taking turns in the same minutes
-(scratch scripts, client and daemon in separate processes); the table above is a full run after all
-of them.
+(scratch scripts, client and daemon in separate processes).
 
 | Change | Before → after |
 | --- | --- |
@@ -122,62 +129,58 @@ body is read in place without the 256 KB copy (no gain: one more read and wake-u
 
 ### Targets missed: by how much, and why
 
-The report above is the last of two full runs made after this session's changes, the same code
-minus one serializer change (the run before is called "the run before" here). Several rows swing
-across a target's line between the two, which is why both are quoted.
+Figures from this run, with the previous report's (fourth session, before the changes above) in
+brackets. Several rows have swung across a target's line from one run to the next, which is why
+both are quoted.
 
-- **One call at a time ≥ 90% of raw ping-pong**: msgpack 89%, marshal 84%, json 80%, serpent 77% in
-  this run; marshal 91% and msgpack 89.6% in the run before. Above Pyro5 for every serializer
-  (1.21–1.84×). A round trip is ~80 µs of which the raw socket work is ~74, so 1 µs is more than 1%,
-  and the rows move by several points from run to run. Per call, serpent and json cost each side
-  2–4 µs more than msgpack (measured per thread, client and daemon in separate processes); in one
-  process their encode and decode take 2–2.5 µs more per round trip than msgpack's.
-- **CPU per call ≤ 1.1 × raw**: msgpack 1.11× in this run (client 42.6 + daemon 38.3 µs against 37
-  per side for raw), 1.10× in the run before, where marshal was 1.09×; json 1.26×, serpent 1.30×
-  (1.41× in the previous report). The "~40 µs floor" rows use the issue's figure from another
-  period: unpinned, the raw round trip alone is 74 µs here; pinned to one CPU it is 12 µs and those
+- **One call at a time ≥ 90% of raw ping-pong**: msgpack 89.995% (89%; 11,551 calls/s against
+  12,835 round trips/s, one call/s under the line), marshal 89% (84%), serpent 85% (77%), json 79%
+  (80%). Above Pyro5 for every serializer (1.27–1.90×). A raw round trip takes ~78 µs here, so 1 µs
+  is more than 1%, and the rows move by several points from run to run. In one process, serpent's and
+  json's encode and decode now take 1.2–1.3 µs more per round trip than msgpack's (1.8–2.1 µs before
+  this session).
+- **CPU per call ≤ 1.1 × raw**: msgpack 1.11× (1.11×; 74.6 µs against 67.1), marshal 1.10×, serpent
+  1.17× (1.30×), json 1.30× (1.26×). The "~40 µs floor" rows use the issue's figure from another
+  period: unpinned, the raw round trip alone is 67 µs here; pinned to one CPU it is 11 µs, and those
   rows hold (below).
-- **Bulk msgpack ≥ 50% of raw bulk**: holds at 1 MB in this run (51%; 48% in the run before, 41–58%
-  across the runs of the last two days); 32% at 10 MB (38% in the run before). Raw bulk is a one-way
-  stream into a reused buffer. An echo that hands its bytes to the caller must read each message
-  into new memory, and plain Deno doing exactly that reached 74% (1 MB) and 36% (10 MB) of raw bulk
-  in the same run: at 10 MB the target is above what Deno itself does, and Tyro's 1859 MB/s is 90% of
-  plain Deno's echo. A msgpack result is a view of its message, so that memory goes to the caller and
-  cannot be reused the way serpent's now is.
-- **New connections ≥ 3× Pyro5**: 2.41× (5868/s vs 2436/s; 2.18× in the run before, where Pyro5 did
-  2822/s). Raw Deno connect, one round trip and close did 8761/s in the same run: 3× Pyro5 would be
-  83% of what plain Deno sockets do with no protocol at all, where Tyro is at 67%. Tyro needs one
-  round trip and one write each way per new connection (Pyro5 needs two round trips), and the system
-  calls are the same as a raw client's (\`strace -c\`). What is left is timing: each µs of work
-  between the socket calls lets the other side's CPU go idle, and waking it again costs more than
-  the work (see the profiles). A raw client sending Tyro's bytes reached 8.3k/s against the Tyro
-  daemon and 10.2k/s against a raw server.
-- **Python clients: Tyro daemon ≥ 3× Pyro5 daemon**: holds in this run (3.76×, Pyro5's daemon
-  reaching only 8.0k calls/s under the 16 clients), 1.24× in the run before (Pyro5 24k). The ratio
-  follows Pyro5's threaded daemon, which collapses in some runs: sixteen Python client processes share
-  two cores with the daemon, so the aggregate is set by the clients' own CPU (~45–64 µs per call for a
-  Pyro5 msgpack client), and even a daemon that cost nothing would reach about 40k calls/s. Tyro's
-  daemon reached 30.2k (29.7k in the run before); 3× a Pyro5 daemon that does not collapse (20–24k)
-  would be 60–72k, above that ceiling. Tyro's own 16 clients against its daemon reach 147k calls/s.
+- **Bulk msgpack ≥ 50% of raw bulk**: holds at 1 MB (73%; 51%), 33% at 10 MB (32%). Raw bulk is a
+  one-way stream into a reused buffer. An echo that hands its bytes to the caller must read each
+  message into new memory, and plain Deno doing exactly that reached 86% (1 MB) and 38% (10 MB) of
+  raw bulk in the same run: at 10 MB the target is above what Deno itself does, and Tyro's 1907 MB/s
+  is 88% of plain Deno's echo. A msgpack result is a view of its message, so that memory goes to the
+  caller and cannot be reused the way serpent's is.
+- **New connections ≥ 3× Pyro5**: 2.43× (2.41×; 6864/s against 2823/s). Raw Deno connect, one round
+  trip and close did 9946/s in the same run: 3× Pyro5 would be 85% of what plain Deno sockets do with
+  no protocol at all, where Tyro is at 69%. Tyro needs one round trip and one write each way per new
+  connection (Pyro5 needs two round trips), and the system calls are the same as a raw client's
+  (\`strace -c\`). What is left is timing: each µs of work between the socket calls lets the other
+  side's CPU go idle, and waking it again costs more than the work (see the profiles). A raw client
+  sending Tyro's bytes reached 8.3k/s against the Tyro daemon and 10.2k/s against a raw server.
+- **Python clients: Tyro daemon ≥ 3× Pyro5 daemon**: 2.47× (3.76×; Pyro5's daemon reached 12.6k
+  calls/s under the 16 clients this time, 8.0k in the previous report and 24k in the run before it).
+  The ratio follows Pyro5's threaded daemon, which collapses in some runs: sixteen Python client
+  processes share two cores with the daemon, so the aggregate is set by the clients' own CPU (~45–64
+  µs per call for a Pyro5 msgpack client), and even a daemon that cost nothing would reach about 40k
+  calls/s. Tyro's daemon reached 31.0k (30.2k); 3× a Pyro5 daemon that does not collapse would be
+  above that ceiling. Tyro's own 16 clients against its daemon reach 154k calls/s.
 
-Held in this run: bulk serpent 6.4× Pyro5 at 10 MB (missed in the previous report at 4.5×) and 9.4×
-at 1 MB; pipelined 60× Pyro5 one at a time (526k calls/s), batched 3.3× (msgpack) and 19× (serpent),
-bulk never below Pyro5 (worst 1.84×), bulk msgpack 51% of raw at 1 MB, remote iterators 23×, oneway
-55–56×, Python clients 3.8×, 10,000 concurrent connections all answered (Pyro5's thread server: 79),
-17 KB per idle connection against Pyro5's 23 KB.
+Held in this run: bulk serpent 7.8× Pyro5 at 10 MB and 8.2× at 1 MB; pipelined 62× Pyro5 one at a
+time (533k calls/s), batched 3.4× (msgpack) and 22× (serpent), bulk never below Pyro5 (worst 2.6×),
+bulk msgpack 73% of raw at 1 MB, remote iterators 23×, oneway 41–49×, 10,000 concurrent connections
+all answered (Pyro5's thread server: 79), 17 KB per idle connection against Pyro5's 23 KB.
 
 ### Pinned to one CPU ([pinned/benchmarks.md](pinned/benchmarks.md))
 
-With every process on CPU 0 a raw round trip costs 12 µs instead of ~74 µs (no cross-core wake-up),
-so per-call JavaScript weighs more and nothing overlaps. One call at a time is 2.5× (msgpack) to
-5.2× (serpent) Pyro5; CPU per call is 17.4 µs for msgpack and 21.7 µs for serpent (21.2 and 30.1 in
-the previous report) against Pyro5's 43.5 µs and 115 µs (2.5× and 5.3× less; the issue's "~40 µs
-floor" rows all hold there), and 1.41× the raw 12.4 µs (1.58× before): about 5 µs of framing,
-serialization, dispatch and promises for client and daemon together. Batched 3.3×, bulk msgpack 61%
-(1 MB) and 45% (10 MB) of raw bulk, serpent bulk 6.4× and 5.8×, never below Pyro5. Pipelined is 14×
-Pyro5 one at a time: Pyro5's one-at-a-time calls are 2.6× faster on one core, while pipelining has
-no second core to overlap with. New connections 1.73× (1.85× in the run before), iterators 6.3×, Python clients
-1.22× (sixteen Python clients on one core).
+With every process on CPU 0 a raw round trip costs 11 µs instead of ~67 µs (no cross-core wake-up),
+so per-call JavaScript weighs more and nothing overlaps. One call at a time is 2.1× (msgpack) to
+5.3× (serpent) Pyro5; CPU per call is 17.8 µs for msgpack and 21.1 µs for serpent (17.4 and 21.7 in
+the previous report) against Pyro5's 38.4 µs and 114 µs (2.2× and 5.4× less; the issue's "~40 µs
+floor" rows all hold there), and 1.56× the raw 11.4 µs (the raw round trip was 12.4 µs in the
+previous report): about 6 µs of framing, serialization, dispatch and promises for client and daemon
+together. Batched 3.4×, bulk msgpack 67% (1 MB) and 45% (10 MB) of raw bulk, serpent bulk 6.4× and
+6.3×, never below Pyro5. Pipelined is 14× Pyro5 one at a time: Pyro5's one-at-a-time calls are 3×
+faster on one core, while pipelining has no second core to overlap with. New connections 1.93×,
+iterators 6.5×, Python clients 1.24× (sixteen Python clients on one core).
 `;
 
 /** The notes of a run pinned to one CPU (\`--pin\`). */
