@@ -9,6 +9,7 @@
  */
 
 import { allocate, lendPart, SLAB_MAX } from "../_slab.ts";
+import { base64Encode, toUtf8Part } from "./registry.ts";
 
 const utf8Encoder = new TextEncoder();
 /** Where a new writer starts. */
@@ -27,6 +28,11 @@ let spare: Uint8Array | null = null;
 export class ByteWriter {
   buf: Uint8Array;
   pos = 0;
+  /**
+   * With parts (a serializer's `dumpsParts`): the parts before what `buf`
+   * holds, large bytes' base64 texts among them; else null.
+   */
+  parts: Uint8Array[] | null = null;
 
   constructor() {
     const b = spare;
@@ -64,6 +70,29 @@ export class ByteWriter {
     this.pos = p;
   }
 
+  /**
+   * A text between two `quote` characters, when it is printable ASCII with
+   * neither `quote` nor a backslash in it (copied as it is checked: the
+   * common case of a str in serpent or json); otherwise nothing is written.
+   *
+   * @returns Whether the text was written.
+   */
+  quoted(s: string, quote: number): boolean {
+    const n = s.length;
+    this.ensure(n + 2);
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = quote;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || c === quote || c === 0x5c) return false;
+      b[p++] = c;
+    }
+    b[p++] = quote;
+    this.pos = p;
+    return true;
+  }
+
   /** Any text, as UTF-8 (lone surrogates as U+FFFD, as `TextEncoder` writes them). */
   text(s: string): void {
     const n = s.length;
@@ -89,6 +118,33 @@ export class ByteWriter {
       if (read === n) return;
       this.grow((n - read) * 3);
     }
+  }
+
+  /**
+   * Bytes as the bytes dict of serpent and json: `head`, their base64, `tail`.
+   * With parts, the base64 of bytes from `large` on is a part of its own (in
+   * a lent buffer), not copied into the rest.
+   */
+  bytesDict(b: Uint8Array, head: string, tail: string, large: number): void {
+    this.ascii(head);
+    if (this.parts !== null && b.length >= large) {
+      this.parts.push(this.take(true), toUtf8Part(base64Encode(b)));
+    } else {
+      this.text(base64Encode(b));
+    }
+    this.ascii(tail);
+  }
+
+  /**
+   * What was written: one array, or with parts the parts in order.
+   *
+   * @returns The bytes, or their parts.
+   */
+  finish(): Uint8Array | Uint8Array[] {
+    const parts = this.parts;
+    if (parts === null || parts.length === 0) return this.take(false);
+    parts.push(this.take(true));
+    return parts;
   }
 
   /**

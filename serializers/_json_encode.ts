@@ -9,7 +9,7 @@
  */
 
 import { SerializeError } from "../errors.ts";
-import { base64Encode, type ClassRegistry, toUtf8Part } from "./registry.ts";
+import type { ClassRegistry } from "./registry.ts";
 import { ByteWriter } from "./_byte_writer.ts";
 import { Complex, PyFloat } from "./types.ts";
 
@@ -111,17 +111,14 @@ const C_SPACE = 0x20,
   C_COMMA = 0x2c,
   C_COLON = 0x3a,
   C_LBRACKET = 0x5b,
-  C_BACKSLASH = 0x5c,
   C_RBRACKET = 0x5d,
   C_LBRACE = 0x7b,
   C_RBRACE = 0x7d;
 
-/** One encoding run: appends JSON text to `out`. */
+/** One encoding run: writes JSON's UTF-8 into a {@linkcode ByteWriter} (`w`). */
 export class JsonWriter {
-  /** The UTF-8 written so far (since the last part). */
+  /** Where the UTF-8 goes (with its parts, when large bytes are parts of their own). */
   readonly w: ByteWriter = new ByteWriter();
-  /** With parts (`dumpsParts`): the parts before what `w` holds (else null). */
-  parts: Uint8Array[] | null = null;
   depth = 0;
   readonly registry: ClassRegistry;
   readonly maxDepth: number;
@@ -171,28 +168,12 @@ export class JsonWriter {
   }
 
   /**
-   * Appends a string as {@linkcode quote} writes it: a short printable ASCII
-   * text is copied as it is checked.
+   * Appends a string as {@linkcode quote} writes it.
    *
    * @param s The string.
    */
   str(s: string): void {
-    const n = s.length;
-    if (n >= 64) return this.w.text(quote(s));
-    const w = this.w;
-    w.ensure(n + 2);
-    const b = w.buf;
-    let p = w.pos;
-    b[p++] = C_DQUOTE;
-    for (let i = 0; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c < 0x20 || c > 0x7e || c === C_DQUOTE || c === C_BACKSLASH) {
-        return w.text(quote(s)); // nothing written yet: w.pos has not moved
-      }
-      b[p++] = c;
-    }
-    b[p++] = C_DQUOTE;
-    w.pos = p;
+    if (s.length >= 64 || !this.w.quoted(s, C_DQUOTE)) this.w.text(quote(s));
   }
 
   /**
@@ -308,28 +289,7 @@ export class JsonWriter {
    * @param b The bytes.
    */
   bytes(b: Uint8Array): void {
-    const w = this.w;
-    w.ascii('{"data": "');
-    if (this.parts !== null && b.length >= LARGE_BYTES) {
-      // a part of its own: not copied into the rest
-      this.parts.push(w.take(true), toUtf8Part(base64Encode(b)));
-    } else {
-      w.text(base64Encode(b));
-    }
-    w.ascii('", "encoding": "base64"}');
-  }
-
-  /**
-   * The UTF-8 of what was written: one array, or with parts the parts in
-   * order (a large one in a lent buffer, see `lendPart`).
-   *
-   * @returns The bytes, or their parts.
-   */
-  finish(): Uint8Array | Uint8Array[] {
-    const parts = this.parts;
-    if (parts === null || parts.length === 0) return this.w.take(false);
-    parts.push(this.w.take(true));
-    return parts;
+    this.w.bytesDict(b, '{"data": "', '", "encoding": "base64"}', LARGE_BYTES);
   }
 
   /** Hands the writer's buffer on: call once done, also after an error. */

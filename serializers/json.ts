@@ -250,10 +250,10 @@ export function createJsonSerializer(options: SerializerOptions = {}): Serialize
   /** Writes with a new writer; with `parts`, large bytes become parts of their own. */
   const encode = (parts: boolean, write: (w: JsonWriter) => void): Uint8Array | Uint8Array[] => {
     const w = new JsonWriter(registry, maxDepth);
-    if (parts) w.parts = [];
+    if (parts) w.w.parts = [];
     try {
       write(w);
-      return w.finish();
+      return w.w.finish();
     } finally {
       w.release();
     }

@@ -35,13 +35,7 @@ import { createSerpentSerializer } from "@tyro/tyro/serializers";
 
 import { callFromSequence } from "./_call_message.ts";
 import { SecurityError, SerializeError } from "../errors.ts";
-import {
-  base64Encode,
-  type ClassRegistry,
-  DEFAULT_REGISTRY,
-  isPlainObject,
-  toUtf8Part,
-} from "./registry.ts";
+import { type ClassRegistry, DEFAULT_REGISTRY, isPlainObject } from "./registry.ts";
 import { ByteWriter } from "./_byte_writer.ts";
 import {
   type CallMessage,
@@ -76,11 +70,10 @@ const C_QUOTE = 0x27,
   C_COMMA = 0x2c,
   C_COLON = 0x3a,
   C_LBRACKET = 0x5b,
-  C_BACKSLASH = 0x5c,
   C_RBRACKET = 0x5d,
   C_LBRACE = 0x7b,
   C_RBRACE = 0x7d;
-/** Strs up to this length are checked and copied in one loop. */
+/** Strs up to this length are checked and copied in one loop (see `ByteWriter.quoted`). */
 const SHORT_STR = 256;
 
 // ---------------------------------------------------------------------------
@@ -275,10 +268,8 @@ function dateIsoformat(d: Date): string {
 // Encoder
 
 class Encoder {
-  /** The UTF-8 written so far (since the last part). */
+  /** Where the UTF-8 goes (with its parts, when large bytes are parts of their own). */
   readonly w: ByteWriter = new ByteWriter();
-  /** Parts before what `w` holds, when large bytes are encoded as parts of their own (else null). */
-  parts: Uint8Array[] | null = null;
   depth = 0;
   readonly stack: unknown[] = [];
   readonly registry: ClassRegistry;
@@ -365,15 +356,7 @@ class Encoder {
   }
 
   bytes(b: Uint8Array): void {
-    const w = this.w;
-    w.ascii("{'data': '");
-    if (this.parts !== null && b.length >= LARGE_BYTES) {
-      // a part of its own: not copied into the rest
-      this.parts.push(w.take(true), toUtf8Part(base64Encode(b)));
-    } else {
-      w.text(base64Encode(b));
-    }
-    w.ascii("', 'encoding': 'base64'}");
+    this.w.bytesDict(b, "{'data': '", "', 'encoding': 'base64'}", LARGE_BYTES);
   }
 
   complex(z: Complex): void {
@@ -464,24 +447,9 @@ class Encoder {
     this.depth--;
   }
 
-  /** A str, as Python's `repr()` writes it: a short printable ASCII text is copied as it is checked. */
+  /** A str, as Python's `repr()` writes it. */
   str(s: string): void {
-    const n = s.length;
-    if (n > SHORT_STR) return this.w.text(pyStrRepr(s));
-    const w = this.w;
-    w.ensure(n + 2);
-    const b = w.buf;
-    let p = w.pos;
-    b[p++] = C_QUOTE;
-    for (let i = 0; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c < 0x20 || c > 0x7e || c === C_QUOTE || c === C_BACKSLASH) {
-        return w.text(strReprSlow(s, i)); // nothing written yet: w.pos has not moved
-      }
-      b[p++] = c;
-    }
-    b[p++] = C_QUOTE;
-    w.pos = p;
+    if (s.length > SHORT_STR || !this.w.quoted(s, C_QUOTE)) this.w.text(pyStrRepr(s));
   }
 
   /** A dict key or set member: it must be hashable once Python reads it back. */
@@ -561,13 +529,10 @@ function encodeParts(
   write: (enc: Encoder) => void,
   parts: boolean,
 ): Uint8Array | Uint8Array[] {
-  if (parts) enc.parts = [];
+  if (parts) enc.w.parts = [];
   try {
     write(enc);
-    const done = enc.parts;
-    if (done === null || done.length === 0) return enc.w.take(false);
-    done.push(enc.w.take(true));
-    return done;
+    return enc.w.finish();
   } catch (e) {
     if (e instanceof SerializeError) throw e;
     if (e instanceof RangeError) {
