@@ -131,7 +131,10 @@ body is read in place without the 256 KB copy (no gain: one more read and wake-u
 
 Figures from this run, with the previous report's (fourth session, before the changes above) in
 brackets. Several rows have swung across a target's line from one run to the next, which is why
-both are quoted.
+both are quoted. A second full run of the same code, right after this one, gave: one at a time 88%
+(msgpack), 86% (marshal), 84% (json) and 83% (serpent) of raw; CPU per call 1.12× raw (msgpack and
+marshal), 1.17× (json), 1.19× (serpent); bulk msgpack 53% (1 MB) and 35% (10 MB) of raw bulk; new
+connections 2.26×; Python clients 3.61× (Pyro5's daemon at 9.0k calls/s), which holds there.
 
 - **One call at a time ≥ 90% of raw ping-pong**: msgpack 89.995% (89%; 11,551 calls/s against
   12,835 round trips/s, one call/s under the line), marshal 89% (84%), serpent 85% (77%), json 79%
