@@ -186,3 +186,21 @@ export function lendBody(size: number): Uint8Array {
 export function giveBackBody(payload: Uint8Array): void {
   giveBack(payload, lentBodies);
 }
+
+/**
+ * Gives back a decoded message's large body when nothing decoded from it
+ * holds a view of it: its serializer copies (`Serializer.loadsCopies`) and
+ * it has no annotations (views of the body too). Called by the proxy and the
+ * daemon once they have decoded a message.
+ *
+ * @param msg The message.
+ * @param loadsCopies Whether its serializer's decode copies.
+ */
+export function giveBackDecoded(
+  msg: { payload: Uint8Array; annotations: { size: number } },
+  loadsCopies: boolean | undefined,
+): void {
+  if (msg.payload.length >= LENT_MIN && loadsCopies && msg.annotations.size === 0) {
+    giveBackBody(msg.payload);
+  }
+}

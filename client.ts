@@ -16,7 +16,7 @@
  * @module
  */
 
-import { giveBackBody, LENT_MIN } from "./_slab.ts";
+import { giveBackDecoded } from "./_slab.ts";
 import { MessageConnection } from "./_wire.ts";
 import { makeConfig, type PyroConfig } from "./config.ts";
 import {
@@ -273,15 +273,23 @@ function attributeError(message: string): Error {
   return e;
 }
 
+type InvokeOptions = CallOptions & { flags?: number; objectId?: string };
+
+/** An INVOKE encoded and ready to go (see `#prepareCall`). */
+interface PreparedCall {
+  flags: number;
+  seq: number;
+  bytes: Uint8Array | Uint8Array[];
+  options: InvokeOptions;
+}
+
 /** A call that opens its proxy's connection, encoded while the connect is under way (see `#connect`). */
 interface FirstCall {
   method: string;
   args: readonly unknown[];
   kwargs: Record<string, unknown> | null;
-  options: CallOptions & { flags?: number; objectId?: string };
-  flags: number;
-  seq: number;
-  bytes: Uint8Array | Uint8Array[] | null;
+  options: InvokeOptions;
+  prepared: PreparedCall | null;
   /** The call's answer, once sent. */
   answer: Promise<unknown> | null;
 }
@@ -508,7 +516,9 @@ export class PyroProxy implements AsyncDisposable {
         annotations: this.annotations,
         payload: this.serializer.dumps({ handshake: this.handshake, object: uri.object }),
       });
-      if (first) this.#encodeFirst(first);
+      if (first) {
+        first.prepared = this.#prepareCall(first.method, first.args, first.kwargs, first.options);
+      }
     } catch (e) {
       opening.then((conn) => conn.close(), ignore);
       throw e;
@@ -524,15 +534,7 @@ export class PyroProxy implements AsyncDisposable {
     wire.cork();
     const answer = this.#post(wire, seq, hello, signal, timeout);
     if (first) {
-      first.answer = this.#post(
-        wire,
-        first.seq,
-        first.bytes!,
-        first.options.signal,
-        first.options.timeout ?? this.timeout,
-        (first.flags & Flags.ONEWAY) === 0,
-        true,
-      );
+      first.answer = this.#postCall(wire, first.prepared!);
       wire.uncork();
     }
     wire.start();
@@ -732,7 +734,7 @@ export class PyroProxy implements AsyncDisposable {
     method: string,
     args: readonly unknown[],
     kwargs: Record<string, unknown> | null,
-    options: CallOptions & { flags?: number; objectId?: string },
+    options: InvokeOptions,
   ): Promise<unknown> {
     let attempt = 0;
     let call = first;
@@ -756,7 +758,7 @@ export class PyroProxy implements AsyncDisposable {
     method: string,
     args: readonly unknown[],
     kwargs: Record<string, unknown> | null,
-    options: CallOptions & { flags?: number; objectId?: string },
+    options: InvokeOptions,
   ): Promise<unknown> {
     // A call on a new connection goes out right behind the CONNECT, without waiting for
     // the answer (one round trip less); it is checked against the metadata afterwards.
@@ -770,9 +772,7 @@ export class PyroProxy implements AsyncDisposable {
         args,
         kwargs,
         options,
-        flags: 0,
-        seq: 0,
-        bytes: null,
+        prepared: null,
         answer: null,
       };
       handshake = (await this.#open(options, first)).handshake;
@@ -823,37 +823,39 @@ export class PyroProxy implements AsyncDisposable {
     method: string,
     args: readonly unknown[],
     kwargs: Record<string, unknown> | null,
-    options: CallOptions & { flags?: number; objectId?: string },
+    options: InvokeOptions,
   ): Promise<unknown> {
+    return this.#postCall(wire, this.#prepareCall(method, args, kwargs, options));
+  }
+
+  /** Encodes an INVOKE with its flags and sequence number. */
+  #prepareCall(
+    method: string,
+    args: readonly unknown[],
+    kwargs: Record<string, unknown> | null,
+    options: InvokeOptions,
+  ): PreparedCall {
     const flags = this.#callFlags(method, options);
     const seq = this.#nextSeq();
+    const bytes = this.#invokeMessage(seq, flags, method, args, kwargs, options);
+    return { flags, seq, bytes, options };
+  }
+
+  /** Sends a prepared INVOKE; settles with the decoded result (undefined for oneway calls). */
+  #postCall(wire: MessageConnection, call: PreparedCall): Promise<unknown> {
     return this.#post(
       wire,
-      seq,
-      this.#invokeMessage(seq, flags, method, args, kwargs, options),
-      options.signal,
-      options.timeout ?? this.timeout,
-      (flags & Flags.ONEWAY) === 0,
+      call.seq,
+      call.bytes,
+      call.options.signal,
+      call.options.timeout ?? this.timeout,
+      (call.flags & Flags.ONEWAY) === 0,
       true,
     );
   }
 
-  /** Encodes the call that opens the connection (see {@linkcode #connect}). */
-  #encodeFirst(first: FirstCall): void {
-    first.flags = this.#callFlags(first.method, first.options);
-    first.seq = this.#nextSeq();
-    first.bytes = this.#invokeMessage(
-      first.seq,
-      first.flags,
-      first.method,
-      first.args,
-      first.kwargs,
-      first.options,
-    );
-  }
-
   /** An INVOKE's flags: the caller's, and ONEWAY for a method the metadata marks so. */
-  #callFlags(method: string, options: CallOptions & { flags?: number; objectId?: string }): number {
+  #callFlags(method: string, options: InvokeOptions): number {
     const flags = options.flags ?? 0;
     const objectId = options.objectId ?? this.#resolved!.object;
     return objectId === this.#resolved!.object && !(flags & Flags.BATCH) &&
@@ -869,7 +871,7 @@ export class PyroProxy implements AsyncDisposable {
     method: string,
     args: readonly unknown[],
     kwargs: Record<string, unknown> | null,
-    options: CallOptions & { flags?: number; objectId?: string },
+    options: InvokeOptions,
   ): Uint8Array | Uint8Array[] {
     const objectId = options.objectId ?? this.#resolved!.object;
     let flags = callFlags;
@@ -930,9 +932,7 @@ export class PyroProxy implements AsyncDisposable {
       const ser = this.#serializerFor(reply);
       data = ser.loads(reply.payload);
       // a large body that the result holds no view of: its memory goes back for reuse
-      if (reply.payload.length >= LENT_MIN && ser.loadsCopies && reply.annotations.size === 0) {
-        giveBackBody(reply.payload);
-      }
+      giveBackDecoded(reply, ser.loadsCopies);
     } catch (e) {
       throw e instanceof SerializeError
         ? e

@@ -21,7 +21,7 @@
  * @module
  */
 
-import { giveBackBody, LENT_MIN } from "./_slab.ts";
+import { giveBackDecoded } from "./_slab.ts";
 import {
   bindArguments,
   type CallContext,
@@ -850,9 +850,7 @@ export class Daemon implements AsyncDisposable {
       else {
         call = serializer.loadsCall(msg.payload);
         // a large body that the call holds no view of: its memory goes back for reuse
-        if (
-          msg.payload.length >= LENT_MIN && serializer.loadsCopies && msg.annotations.size === 0
-        ) giveBackBody(msg.payload);
+        giveBackDecoded(msg, serializer.loadsCopies);
       }
     } catch (e) {
       if (!oneway) {

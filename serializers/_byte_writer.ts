@@ -9,7 +9,7 @@
  */
 
 import { allocate, lendPart, SLAB_MAX } from "../_slab.ts";
-import { base64Encode, toUtf8Part } from "./registry.ts";
+import { base64Encode } from "./registry.ts";
 
 const utf8Encoder = new TextEncoder();
 /** Where a new writer starts. */
@@ -20,6 +20,18 @@ const KEEP_MAX = 1 << 20;
 const SHORT = 64;
 /** Copies up to this size are made by a loop (a subarray and set() cost more). */
 const SHORT_COPY = 64;
+
+/**
+ * Bytes' base64 as a message part of its own, in a lent buffer (see
+ * `lendPart`) that the write loop gives back once written: base64 is ASCII,
+ * one byte per character.
+ */
+function base64Part(b: Uint8Array): Uint8Array {
+  const text = base64Encode(b);
+  const out = lendPart(text.length);
+  utf8Encoder.encodeInto(text, out);
+  return out;
+}
 
 /** The buffer of the writer that finished last, for the next one (one writer at a time, as a rule). */
 let spare: Uint8Array | null = null;
@@ -128,7 +140,7 @@ export class ByteWriter {
   bytesDict(b: Uint8Array, head: string, tail: string, large: number): void {
     this.ascii(head);
     if (this.parts !== null && b.length >= large) {
-      this.parts.push(this.take(true), toUtf8Part(base64Encode(b)));
+      this.parts.push(this.take(true), base64Part(b));
     } else {
       this.text(base64Encode(b));
     }

@@ -38,7 +38,6 @@ import {
   SerializeError,
 } from "../errors.ts";
 import { PyroUri } from "../uri.ts";
-import { allocate, giveBackPart, lendPart, SLAB_MAX, trimLast } from "../_slab.ts";
 
 /** A method with this symbol key turns its object into a class dict (PyroUri and PyroProxy have one). */
 export const TO_PYRO_DICT: unique symbol = Symbol.for("tyro.toPyroDict");
@@ -608,60 +607,6 @@ export function bytesFromDict(dict: Record<string, unknown>): Uint8Array | undef
   let n = 0;
   for (const _ in dict) if (++n > 2) return undefined;
   return base64Decode(dict.data);
-}
-
-const utf8Encoder = new TextEncoder();
-/** Texts from this length on are encoded into a buffer of their length first. */
-const LARGE_UTF8 = 64 * 1024;
-
-/**
- * Encodes a text as UTF-8. Short texts go into shared slab memory, and
- * short ASCII texts without a call into the runtime's encoder.
- *
- * @param text The text.
- * @returns Its UTF-8 bytes.
- * @internal
- */
-export function toUtf8(text: string): Uint8Array {
-  const n = text.length;
-  if (n * 3 > SLAB_MAX) {
-    return n < LARGE_UTF8 ? utf8Encoder.encode(text) : encodeLarge(text, new Uint8Array(n));
-  }
-  const out = allocate(n * 3);
-  let i = 0;
-  if (n <= 512) {
-    for (; i < n; i++) {
-      const c = text.charCodeAt(i);
-      if (c > 0x7f) break;
-      out[i] = c;
-    }
-  }
-  return trimLast(out, i === n ? n : utf8Encoder.encodeInto(text, out).written);
-}
-
-/**
- * Like {@linkcode toUtf8}, for one part of a message's payload: a large
- * text goes into a lent buffer (see `lendPart`), which the write loop gives
- * back once it is written.
- *
- * @param text The text.
- * @returns Its UTF-8 bytes.
- * @internal
- */
-export function toUtf8Part(text: string): Uint8Array {
-  return text.length < LARGE_UTF8 ? toUtf8(text) : encodeLarge(text, lendPart(text.length));
-}
-
-/**
- * A large text into `out`, a buffer of its length: it is ASCII as a rule (a
- * payload with large bytes in it, as base64), and `encode()` sizes its
- * buffer for the worst case and copies (13 MB of base64 in json: 24 ms
- * against 3 ms). Any other text is encoded anew, and `out` given back if lent.
- */
-function encodeLarge(text: string, out: Uint8Array): Uint8Array {
-  if (utf8Encoder.encodeInto(text, out).read === text.length) return out;
-  giveBackPart(out);
-  return utf8Encoder.encode(text);
 }
 
 const NATIVE_B64 = typeof (Uint8Array as unknown as { fromBase64?: unknown }).fromBase64 ===
