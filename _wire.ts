@@ -167,6 +167,11 @@ export class MessageConnection {
     if (!this.#writing && this.#queue.length && !this.#closed) this.#startWriting();
   }
 
+  /** Starts writing what is queued now instead of at the end of this turn. */
+  flush(): void {
+    if (this.#coalescing && this.#current === null && !this.#corked) this.#pump();
+  }
+
   // The write loop, without an async function: one turn of the event loop
   // lets more messages queue up (replies to the other messages of the same
   // read, calls made in the same turn), then small parts go out together in
