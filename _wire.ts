@@ -117,6 +117,9 @@ export class MessageConnection {
         }
         if (n === buf.length && buf.length < READ_BUFFER_MAX) buf = new Uint8Array(buf.length * 4);
         for (const m of msgs) this.#options.onMessage(m);
+        // a reply made at once leaves before the next read is asked for (one message: nothing
+        // else to join it; several keep the coalescing turn)
+        if (msgs.length === 1) this.flush();
       }
       this.close(reader.inMessage ? new TruncatedMessage() : undefined);
     } catch (e) {
