@@ -240,6 +240,14 @@ const NO_KWARGS: Record<string, unknown> = Object.freeze({});
  */
 let socketTransport: typeof import("./transport/socket.ts") | undefined;
 
+/** Connections released in this turn, half closed at its end or right before a connect. */
+const releasing: MessageConnection[] = [];
+
+function shutdownReleased(): void {
+  for (let i = 0; i < releasing.length; i++) releasing[i].shutdown();
+  releasing.length = 0;
+}
+
 function connectTo(
   transport: typeof import("./transport/socket.ts"),
   uri: PyroUri,
@@ -520,6 +528,7 @@ export class PyroProxy implements AsyncDisposable {
     if (first) {
       first.prepared = this.#prepareCall(first.method, first.args, first.kwargs, first.options);
     }
+    if (releasing.length) shutdownReleased();
     const opening = this.#openConnection(uri, options.signal, signal);
     const conn = await opening;
     const wire = new MessageConnection(conn, {
@@ -999,13 +1008,14 @@ export class PyroProxy implements AsyncDisposable {
     const wire = this.#wire;
     if (!wire) return;
     if (this.#pending.size === 0) {
-      // a half close: the daemon closes in turn and the pending read ends with the end of the
+      // A half close: the daemon closes in turn and the pending read ends with the end of the
       // stream instead of being cancelled (which costs an error with a stack trace). It is made
-      // at the end of this turn: a connect made in the same turn (a proxy released and the next
-      // one made) then reaches the daemon first, and the daemon wakes once for both (measured:
-      // +4% new connections per second).
+      // at the end of this turn, or right before a connect made in it (a proxy released and the
+      // next one made), so that the work of making the next connection does not fall between
+      // the two, while the daemon is woken by the first (measured: new connections per second
+      // +4%, pinned to one CPU unchanged; made after that connect instead: +5%, but -15% pinned).
       this.#wire = null;
-      queueMicrotask(() => wire.shutdown());
+      if (releasing.push(wire) === 1) queueMicrotask(shutdownReleased);
     } else {
       wire.close(); // rejects what is pending (#onClose)
       this.#wire = null;
