@@ -507,7 +507,7 @@ export class PyroProxy implements AsyncDisposable {
     if (options.signal) signals.push(options.signal);
     if (timeout > 0) signals.push(AbortSignal.timeout(timeout));
     const signal = signals.length ? AbortSignal.any(signals) : undefined;
-    // a PYRO URI is used as it is, without a turn of the microtask queue (see release())
+    // a PYRO URI is used as it is, with no turn of the microtask queue before the connect
     const uri = this.uri.protocol === "PYRO"
       ? this.#resolved = this.uri
       : await this.#resolve(signal);
@@ -515,7 +515,7 @@ export class PyroProxy implements AsyncDisposable {
     // once: on loopback the connect completes within its system call, and a daemon that has
     // gone idle between its accept and the first write costs a wake-up of its CPU (measured:
     // 8 µs more between a connect and its first write cost 13–20 µs of CPU and 10–15% of new
-    // connections per second; encoding after the connect instead of before cost 3–4%).
+    // connections per second).
     const seq = this.#nextSeq();
     const hello = this.#encode({
       type: MessageType.CONNECT,

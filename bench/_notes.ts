@@ -33,7 +33,24 @@ export const ANALYSIS: string = `
   into a reused buffer; "raw echo" is the same echo as the bulk rows in plain Deno, reading each
   message into a new buffer, which any echo must do when it hands the bytes to its caller.
 
-### What changed since the previous report (2026-11-24, fifth session)
+### What changed since the previous report (2026-11-24, sixth session)
+
+Each change was measured against the commit before it: the two taking turns in the same minutes
+(scratch scripts, client and daemon in separate processes), or in runs of the bench's connect rows
+(\`--only connect\`, with and without \`--pin\`).
+
+| Change | Before → after |
+| --- | --- |
+| A new connection's \`CONNECT\` and first call are encoded before the connect starts, not while it is under way (this reverses a choice of the fourth session): on loopback the connect finishes the TCP handshake inside its system call, so JavaScript run after it only delays the first write. The first write leaves before the read loop starts, and a \`PYRO:\` URI is used without a turn of the microtask queue. A first call that cannot be encoded no longer opens a connection (a test says so) | within the noise on the connect rows (7373/s before; 7367 and 7236/s after, in two runs) |
+| \`release()\` half-closes at the end of its turn, or right before a connect made in that turn (a proxy released and the next one made), so that making the next connection does not fall between the half close and the connect | new connections, connect rows run twice each: 7367/7236 → 7603/7686/s; pinned to one CPU unchanged (9565/9485 → 9464/9359) |
+| The wire sends the reply made for a read's only message before it asks for the next read, instead of in the coalescing turn after it. Reads that bring more (pipelined calls, a new connection's \`CONNECT\` and first call) keep the turn | one call at a time, four alternating rounds each: msgpack ~11.4k → ~11.6k/s, serpent ~11.1k → ~11.4k/s; pipelined unchanged |
+
+Tried and left out this session: half-closing a released connection after the next connect rather
+than before it (+5% new connections unpinned, but -15% pinned to one CPU: 9624 → 8164/s); in a
+timer turn (about 4% worse); after the next connection's first write (no gain); sending the replies of
+a two-message read (a \`CONNECT\` and its first call) before the next read too (-3% new connections).
+
+### Earlier changes (2026-11-24, fifth session)
 
 | Change | Before → after |
 | --- | --- |
@@ -56,7 +73,7 @@ Each change was measured against the commit before it, the two taking turns in t
 | After this run, Node only: where \`Uint8Array\` has no native base64 (Node 20), serpent and json use Node's \`Buffer\` for it, keeping the exact-size proof (Buffer skips what is not base64) | on Node 20, serpent echo of 10 MiB in one process 67 → ~400 MB/s |
 | Bench: both daemons serve every serializer for a while before the calls group is measured. The rows measured first paid for a fresh daemon process | serpent 76% of raw when measured first, 82% when measured last; marshal 81% → 87% |
 
-Tried and left out this session: closing a released connection at once instead of half-closing it
+Tried and left out in the fourth session: closing a released connection at once instead of half-closing it
 and waiting for the peer (a raw client measured the same either way); no \`TCP_NODELAY\` call on a
 new connection (no change in the timeline); giving msgpack's bodies back too (unsafe: its results are
 views of them; a first version of the memory reuse did so through the write loop, which gives back
@@ -105,7 +122,7 @@ body is read in place without the 256 KB copy (no gain: one more read and wake-u
   JavaScript. The client's V8 profile shows \`op_write\` (the write system call that wakes the
   daemon) and idle time, with every Tyro function under 0.3%: what is left above the raw round trip
   is in Deno's op and promise machinery, not in Tyro's code.
-- New connections (this session, per-thread CPU from \`/proc\`): the client's main thread used
+- New connections (an earlier session, per-thread CPU from \`/proc\`): the client's main thread used
   100–105 µs per connection and the daemon's 70–77 µs, against 60 and 50 µs for raw connect, write,
   read, close (the raw client half-closes and waits for the peer as Tyro's \`release()\` does).
   \`strace -c\` counts the same system calls for both, plus one read that sees the end of the stream.
@@ -115,75 +132,89 @@ body is read in place without the 256 KB copy (no gain: one more read and wake-u
 - Bulk echo of 1 MB, msgpack, client: \`memset\` 21% (the zero-filling of each new 1 MB body: a new
   \`Uint8Array\` is always zero-filled), kernel copies 23%, page faults 3%. No copy of the payload is
   left in Tyro itself.
-- New connections, timeline of one (this session, marks on the client's socket calls): Tyro's client
+- New connections, timeline of one (an earlier session, marks on the client's socket calls): Tyro's client
   took 44 µs from \`connect\` to the connection being usable, where a raw client sending the same
   bytes took 25; the difference follows the time since the previous connection's close. A raw client
   made to wait 8 µs before its connect takes 41 µs too. What costs is waking a daemon whose CPU has
   gone idle (a VM exit on this machine), so every µs of JavaScript between the socket calls of a new
   connection costs about two.
-- Bulk echo of 10 MB, serpent (this session, per echo on the client): encode 4.5 ms, writing 5 ms,
+- Bulk echo of 10 MB, serpent (an earlier session, per echo on the client): encode 4.5 ms, writing 5 ms,
   waiting for the daemon 10–12 ms (it decodes and encodes too), reading 5 ms, decode 6 ms. The client's
   profile: base64 decode 10% (into the new buffer that becomes the result), base64 encode 7%,
   \`encodeInto\` 7%, \`TextDecoder\` 9%, GC 4%. Before the memory reuse, page faults on new 13 MB
   buffers cost each side about 4 ms per echo.
 
+- Where a round trip's time goes on this machine (sixth session): it is a Firecracker VM whose idle
+  CPUs halt at once (\`cpuidle\` driver \`haltpoll\` with \`guest_halt_poll_ns=0\`), and a halted CPU
+  is woken through the hypervisor. A Python ping-pong of 48 bytes over loopback took 66–71 µs per
+  round trip with blocking reads, and 6.1 µs with both sides polling the socket without blocking
+  (\`MSG_DONTWAIT\` in a loop): over 90% of a blocking round trip is the two wake-ups. Deno has no
+  non-blocking read to poll with, so Tyro and the raw floor both pay them. Work done between the
+  socket calls runs on CPUs just back from a halt: the client's JavaScript for one new connection
+  took ~4.5 µs in a loop against a connection that answers at once, and 2–5× that inside a real
+  connection's timeline (\`createProxy\` 0.42 µs in a loop, 2.4–2.8 µs there). The daemon's per-call
+  JavaScript is 0.8 µs (msgpack) and 1.7 µs (serpent) in a loop, the client's 1.6 and 2.1 µs.
+
 ### Targets missed: by how much, and why
 
-Figures from this run, with the previous report's (fourth session, before the changes above) in
-brackets. Several rows have swung across a target's line from one run to the next, which is why
-both are quoted. A second full run of the same code, right after this one, gave: one at a time 88%
-(msgpack), 86% (marshal), 84% (json) and 83% (serpent) of raw; CPU per call 1.12× raw (msgpack and
-marshal), 1.17× (json), 1.19× (serpent); bulk msgpack 53% (1 MB) and 35% (10 MB) of raw bulk; new
-connections 2.26×; Python clients 3.61× (Pyro5's daemon at 9.0k calls/s), which holds there.
+Figures from this run, with the previous report's (fifth session) in brackets. Several rows swing
+across a target's line from one run to the next. An earlier full run this session (with a release
+timing that only the connection rows feel, since changed) gave: one at a time 92% (marshal), 89%
+(serpent), 86% (msgpack) and 85% (json) of raw; CPU per call 1.14× raw (msgpack); bulk msgpack 53%
+(1 MB) and 36% (10 MB) of raw bulk; Python clients 1.19× (Pyro5's daemon at 27.9k calls/s).
 
-- **One call at a time ≥ 90% of raw ping-pong**: msgpack 89.995% (89%; 11,551 calls/s against
-  12,835 round trips/s, one call/s under the line), marshal 89% (84%), serpent 85% (77%), json 79%
-  (80%). Above Pyro5 for every serializer (1.27–1.90×). A raw round trip takes ~78 µs here, so 1 µs
-  is more than 1%, and the rows move by several points from run to run. In one process, serpent's and
-  json's encode and decode now take 1.2–1.3 µs more per round trip than msgpack's (1.8–2.1 µs before
-  this session).
-- **CPU per call ≤ 1.1 × raw**: msgpack 1.11× (1.11×; 74.6 µs against 67.1), marshal 1.10×, serpent
-  1.17× (1.30×), json 1.30× (1.26×). The "~40 µs floor" rows use the issue's figure from another
-  period: unpinned, the raw round trip alone is 67 µs here; pinned to one CPU it is 11 µs, and those
-  rows hold (below).
-- **Bulk msgpack ≥ 50% of raw bulk**: holds at 1 MB (73%; 51%), 33% at 10 MB (32%). Raw bulk is a
+- **One call at a time ≥ 90% of raw ping-pong**: holds for msgpack, 92% (90.0%; 12,371 calls/s
+  against 13,443 round trips/s), and marshal, 92% (89%); misses for json, 86% (79%), and serpent, 83%
+  (85%). Above Pyro5 for every serializer (1.34–1.89×). A raw round trip takes ~75 µs here, so 1 µs
+  is more than 1%, and the rows move by several points from run to run (serpent 89% in the earlier
+  run). In one process, serpent's encode and decode take ~1.4 µs more per round trip than msgpack's
+  (daemon 1.7 against 0.8 µs per call, client 2.1 against 1.6 µs), and in separate processes that
+  costs several times as much (see the profiles: every µs runs on a CPU just back from a halt).
+- **CPU per call ≤ 1.1 × raw**: holds for msgpack, 1.096× (1.11×; 70.4 µs against 64.2), 1.14× in
+  the earlier run; marshal 1.09×, serpent 1.19× (1.17×), json 1.19× (1.30×). The "~40 µs floor" rows
+  use the issue's figure from another period: unpinned, the raw round trip alone is 64 µs here;
+  pinned to one CPU it is 11 µs, and those rows hold (below).
+- **Bulk msgpack ≥ 50% of raw bulk**: holds at 1 MB (52%; 73%), 32% at 10 MB (33%). Raw bulk is a
   one-way stream into a reused buffer. An echo that hands its bytes to the caller must read each
-  message into new memory, and plain Deno doing exactly that reached 86% (1 MB) and 38% (10 MB) of
-  raw bulk in the same run: at 10 MB the target is above what Deno itself does, and Tyro's 1907 MB/s
-  is 88% of plain Deno's echo. A msgpack result is a view of its message, so that memory goes to the
+  message into new memory, and plain Deno doing exactly that reached 77% (1 MB) and 37% (10 MB) of
+  raw bulk in the same run: at 10 MB the target is above what Deno itself does, and Tyro's 2063 MB/s
+  is 85% of plain Deno's echo. A msgpack result is a view of its message, so that memory goes to the
   caller and cannot be reused the way serpent's is.
-- **New connections ≥ 3× Pyro5**: 2.43× (2.41×; 6864/s against 2823/s). Raw Deno connect, one round
-  trip and close did 9946/s in the same run: 3× Pyro5 would be 85% of what plain Deno sockets do with
-  no protocol at all, where Tyro is at 69%. Tyro needs one round trip and one write each way per new
-  connection (Pyro5 needs two round trips), and the system calls are the same as a raw client's
-  (\`strace -c\`). What is left is timing: each µs of work between the socket calls lets the other
-  side's CPU go idle, and waking it again costs more than the work (see the profiles). A raw client
-  sending Tyro's bytes reached 8.3k/s against the Tyro daemon and 10.2k/s against a raw server.
-- **Python clients: Tyro daemon ≥ 3× Pyro5 daemon**: 2.47× (3.76×; Pyro5's daemon reached 12.6k
-  calls/s under the 16 clients this time, 8.0k in the previous report and 24k in the run before it).
-  The ratio follows Pyro5's threaded daemon, which collapses in some runs: sixteen Python client
-  processes share two cores with the daemon, so the aggregate is set by the clients' own CPU (~45–64
-  µs per call for a Pyro5 msgpack client), and even a daemon that cost nothing would reach about 40k
-  calls/s. Tyro's daemon reached 31.0k (30.2k); 3× a Pyro5 daemon that does not collapse would be
-  above that ceiling. Tyro's own 16 clients against its daemon reach 154k calls/s.
+- **New connections ≥ 3× Pyro5**: 2.48× (2.43×; 7307/s against 2947/s). Raw Deno connect, one round
+  trip and close did 10,936/s in the same run: 3× Pyro5 would be 81% of what plain Deno sockets do
+  with no protocol at all, where Tyro is at 67% (73% in the earlier run). Tyro needs one round trip
+  and one write each way per new connection (Pyro5 needs two round trips), and the system calls are
+  the same as a raw client's (\`strace\`). What is left is timing: each µs of work between the socket
+  calls lets the other side's CPU halt, and waking it again costs more than the work (see the
+  profiles). The client's own JavaScript per new connection is ~4.5 µs in a loop, the daemon's ~3 µs.
+  A raw client sending Tyro's bytes reached 8.8–9.5k/s against the Tyro daemon; Tyro's client reached
+  7.5–8.3k/s against a raw server that answers with Tyro's bytes, where a raw client did ~10k/s.
+- **Python clients: Tyro daemon ≥ 3× Pyro5 daemon**: holds in this run, 3.76× (2.47×), because Pyro5's
+  threaded daemon collapsed to 8.6k calls/s; in the earlier run it did not (27.9k), and the ratio was
+  1.19×. Sixteen Python client processes share two cores with the daemon, so the aggregate is set by
+  the clients' own CPU (~45–64 µs per call for a Pyro5 msgpack client), and even a daemon that cost
+  nothing would reach about 40k calls/s. Tyro's daemon reached 32.3k (31.0k); 3× a Pyro5 daemon that
+  does not collapse is above that ceiling. Tyro's own 16 clients against its daemon reach 164k calls/s.
 
-Held in this run: bulk serpent 7.8× Pyro5 at 10 MB and 8.2× at 1 MB; pipelined 62× Pyro5 one at a
-time (533k calls/s), batched 3.4× (msgpack) and 22× (serpent), bulk never below Pyro5 (worst 2.6×),
-bulk msgpack 73% of raw at 1 MB, remote iterators 23×, oneway 41–49×, 10,000 concurrent connections
-all answered (Pyro5's thread server: 79), 17 KB per idle connection against Pyro5's 23 KB.
+Held in this run: one at a time ≥ 90% of raw for msgpack and marshal, CPU per call ≤ 1.1× raw
+(msgpack), Python clients ≥ 3×, bulk serpent 8.4× Pyro5 at 10 MB and 8.6× at 1 MB; pipelined 64×
+Pyro5 one at a time (595k calls/s), batched 3.4× (msgpack) and 23× (serpent), bulk never below Pyro5
+(worst 1.7×), bulk msgpack 52% of raw at 1 MB, remote iterators 24×, oneway 36–47×, 10,000 concurrent
+connections all answered (Pyro5's thread server: 79), 17 KB per idle connection against Pyro5's 23 KB.
 
 ### Pinned to one CPU ([pinned/benchmarks.md](pinned/benchmarks.md))
 
-With every process on CPU 0 a raw round trip costs 11 µs instead of ~67 µs (no cross-core wake-up),
-so per-call JavaScript weighs more and nothing overlaps. One call at a time is 2.1× (msgpack) to
-5.3× (serpent) Pyro5; CPU per call is 17.8 µs for msgpack and 21.1 µs for serpent (17.4 and 21.7 in
-the previous report) against Pyro5's 38.4 µs and 114 µs (2.2× and 5.4× less; the issue's "~40 µs
-floor" rows all hold there), and 1.56× the raw 11.4 µs (the raw round trip was 12.4 µs in the
-previous report): about 6 µs of framing, serialization, dispatch and promises for client and daemon
-together. Batched 3.4×, bulk msgpack 67% (1 MB) and 45% (10 MB) of raw bulk, serpent bulk 6.4× and
-6.3×, never below Pyro5. Pipelined is 14× Pyro5 one at a time: Pyro5's one-at-a-time calls are 3×
-faster on one core, while pipelining has no second core to overlap with. New connections 1.93×,
-iterators 6.5×, Python clients 1.24× (sixteen Python clients on one core).
+With every process on CPU 0 a raw round trip costs 11 µs instead of ~64 µs (no cross-core wake-up),
+so per-call JavaScript weighs more and nothing overlaps. One call at a time is 2.4× (msgpack) to
+5.8× (serpent) Pyro5; CPU per call is 16.5 µs for msgpack and 18.3 µs for serpent (17.8 and 21.1 in
+the previous report) against Pyro5's 39.8 µs and 106 µs (2.4× and 5.8× less; the issue's "~40 µs
+floor" rows all hold there), and 1.45× the raw 11.3 µs (1.56× in the previous report): about 5 µs
+of framing, serialization, dispatch and promises for client and daemon together. Batched 3.4×, bulk
+msgpack 66% (1 MB) and 48% (10 MB) of raw bulk, serpent bulk 6.0× and 6.6×, never below Pyro5.
+Pipelined is 14× Pyro5 one at a time: Pyro5's one-at-a-time calls are 3× faster on one core, while
+pipelining has no second core to overlap with. New connections 1.80× (1.93× in the previous report;
+the connect rows alone, run twice before and after this session's changes, gave 1.99× and 2.00×),
+iterators 6.1×, Python clients 1.26× (sixteen Python clients on one core).
 `;
 
 /** The notes of a run pinned to one CPU (\`--pin\`). */
