@@ -637,6 +637,37 @@ Deno.test("a oneway call made right before release() is still delivered", async 
   await serving;
 });
 
+Deno.test("release() ends the connection, alone or with a new connection made in the same turn", async () => {
+  const daemon = new Daemon({ host: "127.0.0.1" });
+  daemon.register(new EchoServer(), "test.echoserver");
+  const serving = daemon.serve();
+  const settled = async (n: number) => {
+    const deadline = Date.now() + 2000;
+    while (daemon.connectionCount !== n && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.equal(daemon.connectionCount, n);
+  };
+  const p = await connect<EchoServer>(daemon.uriFor("test.echoserver"));
+  assert.equal(await p.echo(1), 1);
+  await settled(1);
+  // released, and a new connection made in the same turn: the old one is half closed first
+  controlOf(p).release();
+  const q = createProxy<EchoServer>(daemon.uriFor("test.echoserver"));
+  assert.equal(await q.echo(2), 2);
+  await settled(1);
+  // released with nothing after it: half closed at the end of the turn
+  controlOf(q).release();
+  await settled(0);
+  // a released proxy connects again on its next call
+  assert.equal(await p.echo(3), 3);
+  await settled(1);
+  controlOf(p).release();
+  await settled(0);
+  await daemon.close();
+  await serving;
+});
+
 Deno.test("a first call that cannot be serialized leaves the proxy usable", async () => {
   const daemon = new Daemon({ host: "127.0.0.1" });
   daemon.register(new EchoServer(), "test.echoserver");
