@@ -158,22 +158,25 @@ body is read in place without the 256 KB copy (no gain: one more read and wake-u
 ### Targets missed: by how much, and why
 
 Figures from this run, with the previous report's (fifth session) in brackets. Several rows swing
-across a target's line from one run to the next. An earlier full run this session (with a release
-timing that only the connection rows feel, since changed) gave: one at a time 92% (marshal), 89%
-(serpent), 86% (msgpack) and 85% (json) of raw; CPU per call 1.14× raw (msgpack); bulk msgpack 53%
-(1 MB) and 36% (10 MB) of raw bulk; Python clients 1.19× (Pyro5's daemon at 27.9k calls/s).
+across a target's line from one run to the next. A second full run of the same code, right after
+this one, gave: one at a time 91% (msgpack), 88% (marshal), 86% (json) and 83% (serpent) of raw; CPU
+per call 1.09× raw (msgpack); bulk msgpack 63% (1 MB) and 35% (10 MB) of raw bulk; new connections
+2.49× (7736/s, 74% of raw); Python clients 1.13× (Pyro5's daemon at 27.3k calls/s, Tyro's at 31.0k).
+An earlier full run this session, with a release timing since changed (it only affects the
+connection rows), gave one at a time 92% (marshal), 89% (serpent), 86% (msgpack) and 85% (json).
 
 - **One call at a time ≥ 90% of raw ping-pong**: holds for msgpack, 92% (90.0%; 12,371 calls/s
   against 13,443 round trips/s), and marshal, 92% (89%); misses for json, 86% (79%), and serpent, 83%
   (85%). Above Pyro5 for every serializer (1.34–1.89×). A raw round trip takes ~75 µs here, so 1 µs
-  is more than 1%, and the rows move by several points from run to run (serpent 89% in the earlier
-  run). In one process, serpent's encode and decode take ~1.4 µs more per round trip than msgpack's
-  (daemon 1.7 against 0.8 µs per call, client 2.1 against 1.6 µs), and in separate processes that
-  costs several times as much (see the profiles: every µs runs on a CPU just back from a halt).
-- **CPU per call ≤ 1.1 × raw**: holds for msgpack, 1.096× (1.11×; 70.4 µs against 64.2), 1.14× in
-  the earlier run; marshal 1.09×, serpent 1.19× (1.17×), json 1.19× (1.30×). The "~40 µs floor" rows
-  use the issue's figure from another period: unpinned, the raw round trip alone is 64 µs here;
-  pinned to one CPU it is 11 µs, and those rows hold (below).
+  is more than 1%, and the rows move by several points from run to run (marshal 88% in the second
+  run, serpent 89% in the earlier one). In one process, serpent's encode and decode take ~1.4 µs
+  more per round trip than msgpack's (daemon 1.7 against 0.8 µs per call, client 2.1 against 1.6
+  µs), and in separate processes that costs several times as much (see the profiles: every µs runs
+  on a CPU just back from a halt).
+- **CPU per call ≤ 1.1 × raw**: holds for msgpack, 1.096× (1.11×; 70.4 µs against 64.2), and 1.09×
+  in the second run (1.14× in the earlier one); marshal 1.09×, serpent 1.19× (1.17×), json 1.19×
+  (1.30×). The "~40 µs floor" rows use the issue's figure from another period: unpinned, the raw
+  round trip alone is 64 µs here; pinned to one CPU it is 11 µs, and those rows hold (below).
 - **Bulk msgpack ≥ 50% of raw bulk**: holds at 1 MB (52%; 73%), 32% at 10 MB (33%). Raw bulk is a
   one-way stream into a reused buffer. An echo that hands its bytes to the caller must read each
   message into new memory, and plain Deno doing exactly that reached 77% (1 MB) and 37% (10 MB) of
@@ -190,8 +193,8 @@ timing that only the connection rows feel, since changed) gave: one at a time 92
   A raw client sending Tyro's bytes reached 8.8–9.5k/s against the Tyro daemon; Tyro's client reached
   7.5–8.3k/s against a raw server that answers with Tyro's bytes, where a raw client did ~10k/s.
 - **Python clients: Tyro daemon ≥ 3× Pyro5 daemon**: holds in this run, 3.76× (2.47×), because Pyro5's
-  threaded daemon collapsed to 8.6k calls/s; in the earlier run it did not (27.9k), and the ratio was
-  1.19×. Sixteen Python client processes share two cores with the daemon, so the aggregate is set by
+  threaded daemon collapsed to 8.6k calls/s; in the second run it did not (27.3k), and the ratio was
+  1.13×. Sixteen Python client processes share two cores with the daemon, so the aggregate is set by
   the clients' own CPU (~45–64 µs per call for a Pyro5 msgpack client), and even a daemon that cost
   nothing would reach about 40k calls/s. Tyro's daemon reached 32.3k (31.0k); 3× a Pyro5 daemon that
   does not collapse is above that ceiling. Tyro's own 16 clients against its daemon reach 164k calls/s.
