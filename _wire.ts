@@ -25,8 +25,11 @@ export interface MessageConnectionOptions {
   idleTimeoutMs?: number;
 }
 
+/** The coalescing buffer of a connection that has not needed one (never written to). */
+const NO_BYTES = new Uint8Array(0);
+
 /** The read buffer starts small (idle connections are cheap) and grows while reads fill it. */
-const READ_BUFFER_START = 4 * 1024;
+const READ_BUFFER_START = 1024;
 const READ_BUFFER_MAX = 256 * 1024;
 
 /** One connection's message I/O. */
@@ -34,7 +37,7 @@ export class MessageConnection {
   readonly conn: Connection;
   readonly #options: MessageConnectionOptions;
   #queue: Uint8Array[] = [];
-  #coalesce = new Uint8Array(0);
+  #coalesce = NO_BYTES;
   /** Parts taken from the queue, written in order from `#batchPos`. */
   #batch: Uint8Array[] = [];
   #batchPos = 0;
@@ -50,7 +53,8 @@ export class MessageConnection {
   /** Writes are held back (see cork()). */
   #corked = false;
   #closed = false;
-  #lastRead = Date.now();
+  /** When the last bytes came in (kept only with an idle timeout). */
+  #lastRead = 0;
   #idleTimer: ReturnType<typeof setInterval> | undefined;
 
   readonly #reader: MessageReader;
@@ -71,6 +75,7 @@ export class MessageConnection {
   start(): Promise<void> {
     const idle = this.#options.idleTimeoutMs ?? 0;
     if (idle > 0) {
+      this.#lastRead = Date.now();
       this.#idleTimer = setInterval(() => {
         const now = Date.now();
         if (now - this.#lastRead > idle) return this.close(new IdleTimeout(idle));
@@ -346,7 +351,7 @@ export class MessageConnection {
   close(error?: unknown): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#idleTimer);
+    if (this.#idleTimer !== undefined) clearInterval(this.#idleTimer);
     lingering.delete(this);
     try {
       this.conn.close();

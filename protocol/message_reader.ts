@@ -44,7 +44,8 @@ const PREPARED_MAX = 8 * 1024 * 1024;
 export class MessageReader {
   readonly #options: DecodeOptions;
   readonly #max: number;
-  #head = allocate(HEADER_SIZE); // from a shared slab: a new small ArrayBuffer costs more
+  /** A header split across chunks (from a shared slab, made when first needed). */
+  #head: Uint8Array | null = null;
   #headLen = 0;
   #header: MessageHeader | null = null;
   #body: Uint8Array | null = null;
@@ -108,19 +109,20 @@ export class MessageReader {
             pos = start + bodySize;
             continue;
           }
-          this.#head.set(chunk.subarray(pos, start));
+          this.#headBuffer().set(chunk.subarray(pos, start));
           this.#headLen = HEADER_SIZE;
           pos = start;
           this.#startBody(header);
           continue;
         }
         const take = Math.min(HEADER_SIZE - this.#headLen, n - pos);
-        this.#head.set(chunk.subarray(pos, pos + take), this.#headLen);
+        const head = this.#headBuffer();
+        head.set(chunk.subarray(pos, pos + take), this.#headLen);
         this.#headLen += take;
         pos += take;
-        checkPrefix(this.#head, this.#headLen);
+        checkPrefix(head, this.#headLen);
         if (this.#headLen < HEADER_SIZE) break;
-        this.#startBody(decodeHeader(this.#head, this.#options));
+        this.#startBody(decodeHeader(head, this.#options));
         if (this.#body!.length === 0) out.push(this.#finish());
         continue;
       }
@@ -132,6 +134,11 @@ export class MessageReader {
       if (this.#bodyLen === body.length) out.push(this.#finish());
     }
     return out;
+  }
+
+  #headBuffer(): Uint8Array {
+    // a new small ArrayBuffer costs more than a slab region
+    return this.#head ??= allocate(HEADER_SIZE);
   }
 
   /**
