@@ -152,73 +152,74 @@ body is read in place without the 256 KB copy (no gain: one more read and wake-u
   (\`MSG_DONTWAIT\` in a loop): over 90% of a blocking round trip is the two wake-ups. Deno has no
   non-blocking read to poll with, so Tyro and the raw floor both pay them. Work done between the
   socket calls runs on CPUs just back from a halt: the client's JavaScript for one new connection
-  took ~4.5 µs in a loop against a connection that answers at once, and 2–5× that inside a real
-  connection's timeline (\`createProxy\` 0.42 µs in a loop, 2.4–2.8 µs there). The daemon's per-call
-  JavaScript is 0.8 µs (msgpack) and 1.7 µs (serpent) in a loop, the client's 1.6 and 2.1 µs.
+  took ~4.5 µs in a loop against a connection that answers at once (3.6 µs after the change above),
+  and 2–5× that inside a real connection's timeline (\`createProxy\` 0.42 µs in a loop, 2.4–2.8 µs
+  there). The daemon's per-call JavaScript is 0.8 µs (msgpack) and 1.7 µs (serpent) in a loop, the
+  client's 1.6 and 2.1 µs.
 
 ### Targets missed: by how much, and why
 
 Figures from this run, with the previous report's (fifth session) in brackets. Several rows swing
-across a target's line from one run to the next. A second full run of the same code, right after
-this one, gave: one at a time 91% (msgpack), 88% (marshal), 86% (json) and 83% (serpent) of raw; CPU
-per call 1.09× raw (msgpack); bulk msgpack 63% (1 MB) and 35% (10 MB) of raw bulk; new connections
-2.49× (7736/s, 74% of raw); Python clients 1.13× (Pyro5's daemon at 27.3k calls/s, Tyro's at 31.0k).
-An earlier full run this session, with a release timing since changed (it only affects the
-connection rows), gave one at a time 92% (marshal), 89% (serpent), 86% (msgpack) and 85% (json).
+across a target's line from one run to the next. Two other full runs this session, of the code
+before its last change (the JavaScript of a new connection, which only the connection rows and the
+idle memory feel), gave: one at a time 92% and 91% (msgpack), 92% and 88% (marshal), 86% and 86%
+(json), 83% and 83% (serpent) of raw; CPU per call 1.10× and 1.09× raw (msgpack), both holding; bulk
+msgpack 52% and 63% (1 MB), 32% and 35% (10 MB) of raw bulk; new connections 2.48× and 2.49×; Python
+clients 3.76× (Pyro5's daemon collapsed to 8.6k calls/s) and 1.13× (it did not: 27.3k).
 
-- **One call at a time ≥ 90% of raw ping-pong**: holds for msgpack, 92% (90.0%; 12,371 calls/s
-  against 13,443 round trips/s), and marshal, 92% (89%); misses for json, 86% (79%), and serpent, 83%
-  (85%). Above Pyro5 for every serializer (1.34–1.89×). A raw round trip takes ~75 µs here, so 1 µs
-  is more than 1%, and the rows move by several points from run to run (marshal 88% in the second
-  run, serpent 89% in the earlier one). In one process, serpent's encode and decode take ~1.4 µs
-  more per round trip than msgpack's (daemon 1.7 against 0.8 µs per call, client 2.1 against 1.6
-  µs), and in separate processes that costs several times as much (see the profiles: every µs runs
-  on a CPU just back from a halt).
-- **CPU per call ≤ 1.1 × raw**: holds for msgpack, 1.096× (1.11×; 70.4 µs against 64.2), and 1.09×
-  in the second run (1.14× in the earlier one); marshal 1.09×, serpent 1.19× (1.17×), json 1.19×
-  (1.30×). The "~40 µs floor" rows use the issue's figure from another period: unpinned, the raw
-  round trip alone is 64 µs here; pinned to one CPU it is 11 µs, and those rows hold (below).
-- **Bulk msgpack ≥ 50% of raw bulk**: holds at 1 MB (52%; 73%), 32% at 10 MB (33%). Raw bulk is a
+- **One call at a time ≥ 90% of raw ping-pong**: msgpack 89% (90.0%; 11,970 calls/s against 13,509
+  round trips/s; 92% and 91% in the two other runs), marshal 88% (89%), serpent 84% (85%), json 83%
+  (79%). Above Pyro5 for every serializer (1.25–2.01×). A raw round trip takes ~74 µs here, so 1 µs
+  is more than 1%, and the rows move by several points from run to run. In one process, serpent's
+  and json's encode and decode take ~1.3–1.4 µs more per round trip than msgpack's (daemon 1.6–1.7
+  against 0.8 µs per call, client 2.1 against 1.5 µs), and in separate processes that costs several
+  times as much (see the profiles: every µs runs on a CPU just back from a halt).
+- **CPU per call ≤ 1.1 × raw**: msgpack 1.11× (1.11×; 70.8 µs against 63.7), where the two other
+  runs held at 1.10× and 1.09×; marshal 1.12×, serpent 1.20× (1.17×), json 1.18× (1.30×). The "~40
+  µs floor" rows use the issue's figure from another period: unpinned, the raw round trip alone is
+  64 µs here; pinned to one CPU it is 11 µs, and those rows hold (below).
+- **Bulk msgpack ≥ 50% of raw bulk**: holds at 1 MB (62%; 73%), 35% at 10 MB (33%). Raw bulk is a
   one-way stream into a reused buffer. An echo that hands its bytes to the caller must read each
-  message into new memory, and plain Deno doing exactly that reached 77% (1 MB) and 37% (10 MB) of
-  raw bulk in the same run: at 10 MB the target is above what Deno itself does, and Tyro's 2063 MB/s
-  is 85% of plain Deno's echo. A msgpack result is a view of its message, so that memory goes to the
+  message into new memory, and plain Deno doing exactly that reached 72% (1 MB) and 42% (10 MB) of
+  raw bulk in the same run: at 10 MB the target is above what Deno itself does, and Tyro's 2272 MB/s
+  is 84% of plain Deno's echo. A msgpack result is a view of its message, so that memory goes to the
   caller and cannot be reused the way serpent's is.
-- **New connections ≥ 3× Pyro5**: 2.48× (2.43×; 7307/s against 2947/s). Raw Deno connect, one round
-  trip and close did 10,936/s in the same run: 3× Pyro5 would be 81% of what plain Deno sockets do
-  with no protocol at all, where Tyro is at 67% (73% in the earlier run). Tyro needs one round trip
-  and one write each way per new connection (Pyro5 needs two round trips), and the system calls are
-  the same as a raw client's (\`strace\`). What is left is timing: each µs of work between the socket
-  calls lets the other side's CPU halt, and waking it again costs more than the work (see the
-  profiles). The client's own JavaScript per new connection is ~4.5 µs in a loop, the daemon's ~3 µs.
-  A raw client sending Tyro's bytes reached 8.8–9.5k/s against the Tyro daemon; Tyro's client reached
-  7.5–8.3k/s against a raw server that answers with Tyro's bytes, where a raw client did ~10k/s.
-- **Python clients: Tyro daemon ≥ 3× Pyro5 daemon**: holds in this run, 3.76× (2.47×), because Pyro5's
-  threaded daemon collapsed to 8.6k calls/s; in the second run it did not (27.3k), and the ratio was
-  1.13×. Sixteen Python client processes share two cores with the daemon, so the aggregate is set by
-  the clients' own CPU (~45–64 µs per call for a Pyro5 msgpack client), and even a daemon that cost
-  nothing would reach about 40k calls/s. Tyro's daemon reached 32.3k (31.0k); 3× a Pyro5 daemon that
-  does not collapse is above that ceiling. Tyro's own 16 clients against its daemon reach 164k calls/s.
+- **New connections ≥ 3× Pyro5**: 2.69× (2.43×; 7847/s against 2921/s). Raw Deno connect, one round
+  trip and close did 10,863/s in the same run: 3× Pyro5 would be 81% of what plain Deno sockets do
+  with no protocol at all, where Tyro is at 72%. Tyro needs one round trip and one write each way
+  per new connection (Pyro5 needs two round trips), and the system calls are the same as a raw
+  client's (\`strace\`). What is left is timing: each µs of work between the socket calls lets the
+  other side's CPU halt, and waking it again costs more than the work (see the profiles). The
+  client's own JavaScript per new connection is now ~3.6 µs in a loop, the daemon's ~2.2 µs. Before
+  this session's last change, a raw client sending Tyro's bytes reached 8.8–9.5k/s against the Tyro
+  daemon, and Tyro's client 7.5–8.3k/s against a raw server answering with Tyro's bytes, where a raw
+  client did ~10k/s.
+- **Python clients: Tyro daemon ≥ 3× Pyro5 daemon**: holds in this run, 3.80× (2.47×), because
+  Pyro5's threaded daemon collapsed to 8.6k calls/s; in one of the two other runs it did not (27.3k),
+  and the ratio was 1.13×. Sixteen Python client processes share two cores with the daemon, so the
+  aggregate is set by the clients' own CPU (~45–64 µs per call for a Pyro5 msgpack client), and even
+  a daemon that cost nothing would reach about 40k calls/s. Tyro's daemon reached 32.6k (31.0k); 3× a
+  Pyro5 daemon that does not collapse is above that ceiling. Tyro's own 16 clients against its daemon
+  reach 161k calls/s.
 
-Held in this run: one at a time ≥ 90% of raw for msgpack and marshal, CPU per call ≤ 1.1× raw
-(msgpack), Python clients ≥ 3×, bulk serpent 8.4× Pyro5 at 10 MB and 8.6× at 1 MB; pipelined 64×
-Pyro5 one at a time (595k calls/s), batched 3.4× (msgpack) and 23× (serpent), bulk never below Pyro5
-(worst 1.7×), bulk msgpack 52% of raw at 1 MB, remote iterators 24×, oneway 36–47×, 10,000 concurrent
-connections all answered (Pyro5's thread server: 79), 17 KB per idle connection against Pyro5's 23 KB.
+Held in this run: Python clients ≥ 3×, bulk serpent 9.0× Pyro5 at 10 MB and 8.6× at 1 MB; pipelined
+60× Pyro5 one at a time (572k calls/s), batched 3.5× (msgpack) and 23× (serpent), bulk never below
+Pyro5 (worst 2.5×), bulk msgpack 62% of raw at 1 MB, remote iterators 20×, oneway 50–51×, 10,000
+concurrent connections all answered (Pyro5's thread server: 79), 13 KB per idle connection against
+Pyro5's 23 KB (17 KB before the 1 KiB first read buffer).
 
 ### Pinned to one CPU ([pinned/benchmarks.md](pinned/benchmarks.md))
 
 With every process on CPU 0 a raw round trip costs 11 µs instead of ~64 µs (no cross-core wake-up),
-so per-call JavaScript weighs more and nothing overlaps. One call at a time is 2.4× (msgpack) to
-5.8× (serpent) Pyro5; CPU per call is 16.5 µs for msgpack and 18.3 µs for serpent (17.8 and 21.1 in
-the previous report) against Pyro5's 39.8 µs and 106 µs (2.4× and 5.8× less; the issue's "~40 µs
-floor" rows all hold there), and 1.45× the raw 11.3 µs (1.56× in the previous report): about 5 µs
-of framing, serialization, dispatch and promises for client and daemon together. Batched 3.4×, bulk
-msgpack 66% (1 MB) and 48% (10 MB) of raw bulk, serpent bulk 6.0× and 6.6×, never below Pyro5.
-Pipelined is 14× Pyro5 one at a time: Pyro5's one-at-a-time calls are 3× faster on one core, while
-pipelining has no second core to overlap with. New connections 1.80× (1.93× in the previous report;
-the connect rows alone, run twice before and after this session's changes, gave 1.99× and 2.00×),
-iterators 6.1×, Python clients 1.26× (sixteen Python clients on one core).
+so per-call JavaScript weighs more and nothing overlaps. One call at a time is 2.2× (msgpack) to
+5.2× (serpent) Pyro5; CPU per call is 17.4 µs for msgpack and 20.5 µs for serpent (17.8 and 21.1 in
+the previous report) against Pyro5's 38.5 µs and 108 µs (2.2× and 5.3× less; the issue's "~40 µs
+floor" rows all hold there), and 1.56× the raw 11.2 µs: about 6 µs of framing, serialization,
+dispatch and promises for client and daemon together. Batched 3.3×, bulk msgpack 64% (1 MB) and 44%
+(10 MB) of raw bulk, serpent bulk 6.8× and 6.4×, never below Pyro5. Pipelined is 14× Pyro5 one at a
+time: Pyro5's one-at-a-time calls are 3× faster on one core, while pipelining has no second core to
+overlap with. New connections 2.05× (1.93× in the previous report), iterators 6.2×, Python clients
+1.24× (sixteen Python clients on one core), 13 KB per idle connection (Pyro5: 23 KB).
 `;
 
 /** The notes of a run pinned to one CPU (\`--pin\`). */
