@@ -291,7 +291,7 @@ interface PreparedCall {
   options: InvokeOptions;
 }
 
-/** A call that opens its proxy's connection, encoded while the connect is under way (see `#connect`). */
+/** A call that opens its proxy's connection, encoded before the connect (see `#connect`). */
 interface FirstCall {
   method: string;
   args: readonly unknown[];
@@ -451,17 +451,17 @@ export class PyroProxy implements AsyncDisposable {
   /**
    * Opens the connection and sends CONNECT: resolves once a call can be
    * queued behind it, with the handshake still under way. `first`, a call
-   * that made the connection, is encoded while connecting and leaves in
+   * that made the connection, is encoded before the connect and leaves in
    * the CONNECT's write; its answer is put into it.
    */
   #open(options: CallOptions, first?: FirstCall): Promise<{ handshake: Promise<void> }> {
     return this.#opening ??= this.#connect(options, first).finally(() => this.#opening = null);
   }
 
+  /** Looks up a PYRONAME/PYROMETA URI (a PYRO URI is used as it is, see #connect). */
   async #resolve(signal?: AbortSignal): Promise<PyroUri> {
     // PYRONAME/PYROMETA are looked up again on every connect, as Pyro5 does,
     // so that a reconnect finds an object that moved.
-    if (this.uri.protocol === "PYRO") return this.#resolved = this.uri;
     if (!uriResolver) {
       throw new PyroError(
         `cannot resolve ${this.uri}: import the name server module (@tyro/tyro/nameserver)`,
@@ -774,7 +774,7 @@ export class PyroProxy implements AsyncDisposable {
     const knownBefore = this.#metadataKnown;
     let answer: Promise<unknown> | null = null;
     if (!this.connected) {
-      // the call that makes the connection is encoded while connecting (see #connect)
+      // the call that makes the connection is encoded before the connect (see #connect)
       const first: FirstCall | undefined = this.#opening ? undefined : {
         method,
         args,
