@@ -504,7 +504,7 @@ export class SerpentParser {
     this.leave();
     this.kind = K_UNHASHABLE;
     if (obj === null) return map;
-    return special ? this.finishDict(obj, open) : obj;
+    return special ? finishSerpentDict(obj, open, this.registry) : obj;
   }
 
   /**
@@ -548,32 +548,6 @@ export class SerpentParser {
     } catch {
       return undefined;
     }
-  }
-
-  /** Turns serpent's bytes dicts into bytes and class dicts into classes. */
-  finishDict(obj: Record<string, unknown>, at: number): unknown {
-    if (obj.encoding === "base64") {
-      try {
-        const bytes = bytesFromDict(obj);
-        if (bytes) return bytes;
-      } catch {
-        // not valid base64: keep the dict, as Python would
-      }
-    }
-    if (Object.hasOwn(obj, "__class__")) {
-      try {
-        return this.registry.fromDict(obj);
-      } catch (e) {
-        if (e instanceof SecurityError) throw e;
-        throw new SerializeError(
-          `Cannot decode serpent: class dict ${
-            JSON.stringify(String(obj.__class__))
-          } at offset ${at}: ${e instanceof Error ? e.message : String(e)}`,
-          { cause: e },
-        );
-      }
-    }
-    return obj;
   }
 
   parseName(): unknown {
@@ -1023,6 +997,46 @@ export class SerpentParser {
       }
     }
   }
+}
+
+/**
+ * Turns serpent's bytes dicts into bytes and class dicts into classes
+ * (other dicts come back as they are).
+ *
+ * @param obj A dict that holds the key `encoding` or `__class__`.
+ * @param at Where it starts in the text, for the error message.
+ * @param registry Recreates the classes.
+ * @returns The bytes, the recreated object, or the dict.
+ * @throws {SerializeError} When the registry cannot recreate the class.
+ * @throws {SecurityError} When the registry refuses the class.
+ */
+export function finishSerpentDict(
+  obj: Record<string, unknown>,
+  at: number,
+  registry: ClassRegistry,
+): unknown {
+  if (obj.encoding === "base64") {
+    try {
+      const bytes = bytesFromDict(obj);
+      if (bytes) return bytes;
+    } catch {
+      // not valid base64: keep the dict, as Python would
+    }
+  }
+  if (Object.hasOwn(obj, "__class__")) {
+    try {
+      return registry.fromDict(obj);
+    } catch (e) {
+      if (e instanceof SecurityError) throw e;
+      throw new SerializeError(
+        `Cannot decode serpent: class dict ${
+          JSON.stringify(String(obj.__class__))
+        } at offset ${at}: ${e instanceof Error ? e.message : String(e)}`,
+        { cause: e },
+      );
+    }
+  }
+  return obj;
 }
 
 /**

@@ -46,6 +46,7 @@ import {
   type SerializerOptions,
 } from "./types.ts";
 import { SerpentParser } from "./_serpent_decode.ts";
+import { NOT_COMPACT, parseCompact, parseCompactCall } from "./_serpent_compact.ts";
 import { NONPRINTABLE_BOUNDARY_DELTAS } from "./_serpent_unicode.ts";
 
 // re-exported so that this module's documentation is complete on its own
@@ -502,6 +503,9 @@ function parse(data: Uint8Array, registry: ClassRegistry, maxDepth: number): unk
   if (!(data instanceof Uint8Array)) {
     throw new SerializeError("Cannot decode serpent: the data is not a Uint8Array");
   }
+  // most payloads are in serpent's compact form: a parser for just that reads them faster
+  const compact = parseCompact(data, registry, maxDepth);
+  if (compact !== NOT_COMPACT) return compact;
   const text = decodeText(data);
   try {
     return new SerpentParser(text, registry, maxDepth).parseDocument();
@@ -610,6 +614,10 @@ export function createSerpentSerializer(options: SerializerOptions = {}): Serial
       );
     },
     loadsCall(data: Uint8Array): CallMessage {
+      const compact = data instanceof Uint8Array
+        ? parseCompactCall(data, registry, maxDepth)
+        : NOT_COMPACT;
+      if (compact !== NOT_COMPACT) return compact;
       return callFromSequence("serpent", parse(data, registry, maxDepth));
     },
   });
