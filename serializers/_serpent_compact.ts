@@ -18,6 +18,7 @@
 
 import { callMessage } from "./_call_message.ts";
 import { type ClassRegistry, setOwn } from "./registry.ts";
+import { asciiKey, KEY_MAX } from "./_keys.ts";
 import { finishSerpentDict } from "./_serpent_decode.ts";
 import type { CallMessage } from "./types.ts";
 
@@ -214,9 +215,9 @@ class CompactParser {
   /**
    * A quoted str with no escape and no line break (a quote right after it
    * would be a concatenation). Its bytes are UTF-8 (any byte of a multibyte
-   * character is ≥ 0x80, so none is taken for a quote).
+   * character is ≥ 0x80, so none is taken for a quote). A dict `key` is cached.
    */
-  string(q: number): Result {
+  string(q: number, key = false): Result {
     const b = this.b;
     const n = this.n;
     const start = this.pos + 1;
@@ -235,6 +236,7 @@ class CompactParser {
     if (!endsValue(this.at(i + 1))) return NOT_COMPACT;
     const len = i - start;
     if (high < 0x80) {
+      if (key && len <= KEY_MAX) return asciiKey(b, start, i);
       if (len < SHORT_STR) {
         let s = "";
         let k = start;
@@ -309,7 +311,7 @@ class CompactParser {
       return {};
     }
     if (c !== C_SQUOTE && c !== C_DQUOTE) return NOT_COMPACT;
-    let key = this.string(c);
+    let key = this.string(c, true);
     if (key === NOT_COMPACT) return key;
     if (this.at(this.pos) !== C_COLON) return this.setRest(key as string);
     const obj: Record<string, unknown> = {};
@@ -326,7 +328,7 @@ class CompactParser {
       c = this.at(++this.pos);
       if (c === C_RBRACE) break;
       if (c !== C_SQUOTE && c !== C_DQUOTE) return NOT_COMPACT;
-      key = this.string(c);
+      key = this.string(c, true);
       if (key === NOT_COMPACT) return key;
       if (this.at(this.pos) !== C_COLON) return NOT_COMPACT;
     }

@@ -66,6 +66,7 @@ import { SecurityError, SerializeError } from "../errors.ts";
 import { callMessage } from "./_call_message.ts";
 import { JsonWriter } from "./_json_encode.ts";
 import { parseJson } from "./_json_parse.ts";
+import { NOT_COMPACT, parseJsonCompact } from "./_json_compact.ts";
 import { bytesFromDict, type ClassRegistry, DEFAULT_REGISTRY, isPlainObject } from "./registry.ts";
 import {
   type CallMessage,
@@ -170,6 +171,11 @@ function finish(
       }
     }
   }
+  return finishDict(o, registry);
+}
+
+/** Serpent's bytes dicts become bytes, class dicts classes; other dicts stay as they are. */
+function finishDict(o: Record<string, unknown>, registry: ClassRegistry): unknown {
   if (o.encoding === "base64") {
     // serpent's bytes dict; one whose data is not base64 stays a dict.
     try {
@@ -228,6 +234,11 @@ export function createJsonSerializer(options: SerializerOptions = {}): Serialize
 
   /** Parses and finishes; `top` is the depth the value starts at (-1: not counted). */
   const decode = (data: Uint8Array, top: number): unknown => {
+    // everyday payloads: one pass over the bytes (see _json_compact.ts)
+    if (data instanceof Uint8Array) {
+      const fast = parseJsonCompact(data, top, maxDepth, registry, finishDict);
+      if (fast !== NOT_COMPACT) return fast;
+    }
     const text = decodeText(data);
     // JSON.parse would throw (slowly) on Python's NaN and Infinity tokens.
     if (text.length < 4096 && (text.includes("NaN") || text.includes("Infinity"))) {

@@ -1,0 +1,287 @@
+/**
+ * The json decoder's fast path: a parser, over the payload's bytes, for
+ * the everyday json that Pyro5 and Tyro write — strs with no escapes, ints
+ * and plain decimals of at most 15 digits, `true`, `false`, `null`, arrays
+ * and objects. Anything else, and anything it is not sure of, makes it give
+ * up ({@linkcode NOT_COMPACT}), and the general path (`JSON.parse` and the
+ * pass that recreates classes) reads the payload from the start: the values
+ * this path returns are exactly those the general path would, and every
+ * error comes from the general path.
+ *
+ * For a small payload the general path costs more around `JSON.parse` than
+ * in it: decoding the text, then a second walk over the parsed value for
+ * classes, bytes and the nesting limit. This path does all of it in one.
+ *
+ * @module
+ * @internal
+ */
+
+import { type ClassRegistry, setOwn } from "./registry.ts";
+import { asciiKey, KEY_MAX } from "./_keys.ts";
+
+/** What {@linkcode parseJsonCompact} returns when the payload is not for it. */
+export const NOT_COMPACT: unique symbol = Symbol("not compact");
+
+/** Longer payloads go to the general path. */
+const COMPACT_MAX = 16 * 1024;
+/** Strs shorter than this are made from their bytes by hand when they are ASCII. */
+const SHORT_STR = 32;
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+const fromCharCode = String.fromCharCode;
+
+const C_TAB = 9,
+  C_LF = 10,
+  C_CR = 13,
+  C_SPACE = 32,
+  C_DQUOTE = 34,
+  C_COMMA = 44,
+  C_MINUS = 45,
+  C_DOT = 46,
+  C_0 = 48,
+  C_9 = 57,
+  C_COLON = 58,
+  C_LBRACKET = 91,
+  C_BACKSLASH = 92,
+  C_RBRACKET = 93,
+  C_LBRACE = 123,
+  C_RBRACE = 125;
+
+/** 10^k for k ≤ 15, all exact doubles. */
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+/**
+ * Turns a dict with the key `__class__` or `encoding` into what it stands
+ * for (bytes, a recreated class), or returns it; throws when it cannot.
+ */
+export type SpecialDict = (obj: Record<string, unknown>, registry: ClassRegistry) => unknown;
+
+/**
+ * Reads an everyday json payload, or gives up.
+ *
+ * @param data The payload.
+ * @param top The nesting depth the value starts at (-1: the value itself does not count).
+ * @param maxDepth The nesting limit.
+ * @param registry Recreates class dicts.
+ * @param special Finishes dicts with the key `__class__` or `encoding`.
+ * @returns The value, or {@linkcode NOT_COMPACT}.
+ */
+export function parseJsonCompact(
+  data: Uint8Array,
+  top: number,
+  maxDepth: number,
+  registry: ClassRegistry,
+  special: SpecialDict,
+): unknown {
+  if (data.length > COMPACT_MAX) return NOT_COMPACT;
+  const p = new JsonParser(data, top, maxDepth, registry, special);
+  p.blanks();
+  const value = p.value();
+  if (value === NOT_COMPACT) return value;
+  p.blanks();
+  return p.pos === data.length ? value : NOT_COMPACT;
+}
+
+/** One parse of one payload. */
+class JsonParser {
+  readonly b: Uint8Array;
+  readonly n: number;
+  depth: number;
+  readonly maxDepth: number;
+  readonly registry: ClassRegistry;
+  readonly special: SpecialDict;
+  pos = 0;
+
+  constructor(
+    b: Uint8Array,
+    depth: number,
+    maxDepth: number,
+    registry: ClassRegistry,
+    special: SpecialDict,
+  ) {
+    this.b = b;
+    this.n = b.length;
+    this.depth = depth;
+    this.maxDepth = maxDepth;
+    this.registry = registry;
+    this.special = special;
+  }
+
+  /** The byte at `i`, or -1 past the end. */
+  at(i: number): number {
+    return i < this.n ? this.b[i] : -1;
+  }
+
+  /** Skips json's blanks: space, tab, line feed, carriage return. */
+  blanks(): void {
+    const b = this.b;
+    const n = this.n;
+    let i = this.pos;
+    while (i < n) {
+      const c = b[i];
+      if (c !== C_SPACE && c !== C_LF && c !== C_CR && c !== C_TAB) break;
+      i++;
+    }
+    this.pos = i;
+  }
+
+  value(): unknown {
+    const c = this.pos < this.n ? this.b[this.pos] : -1;
+    switch (c) {
+      case C_DQUOTE:
+        return this.string();
+      case C_LBRACKET:
+        return this.array();
+      case C_LBRACE:
+        return this.object();
+      case 110: // null
+        return this.word(0x6c6c756e, 4, null);
+      case 116: // true
+        return this.word(0x65757274, 4, true);
+      case 102: // false
+        return this.at(this.pos + 4) === 0x65 ? this.word(0x736c6166, 5, false) : NOT_COMPACT;
+    }
+    if (c === C_MINUS || (c >= C_0 && c <= C_9)) return this.number();
+    return NOT_COMPACT;
+  }
+
+  /** A word whose first four bytes, little-endian, are `first4`, `length` bytes long. */
+  word(first4: number, length: number, value: unknown): unknown {
+    const i = this.pos;
+    if (i + length > this.n) return NOT_COMPACT;
+    const b = this.b;
+    if ((b[i] | b[i + 1] << 8 | b[i + 2] << 16 | b[i + 3] << 24) !== first4) return NOT_COMPACT;
+    this.pos = i + length;
+    return value;
+  }
+
+  /** `-?(0|[1-9][0-9]*)(.[0-9]+)?` of at most 15 digits in all, as `JSON.parse` reads it. */
+  number(): unknown {
+    let i = this.pos;
+    let c = this.at(i);
+    const negative = c === C_MINUS;
+    if (negative) c = this.at(++i);
+    if (c < C_0 || c > C_9) return NOT_COMPACT;
+    if (c === C_0) {
+      const d = this.at(i + 1);
+      if (d >= C_0 && d <= C_9) return NOT_COMPACT;
+    }
+    let value = 0;
+    let digits = 0;
+    while (c >= C_0 && c <= C_9) {
+      value = value * 10 + (c - C_0);
+      digits++;
+      c = this.at(++i);
+    }
+    if (c === C_DOT) {
+      c = this.at(++i);
+      const from = i;
+      while (c >= C_0 && c <= C_9) {
+        value = value * 10 + (c - C_0);
+        c = this.at(++i);
+      }
+      const fraction = i - from;
+      digits += fraction;
+      if (fraction === 0 || digits > 15) return NOT_COMPACT;
+      // the digits and the power of ten are exact doubles: one division rounds correctly
+      value /= POW10[fraction];
+    }
+    // exponents and longer numbers: the general path
+    if (digits > 15 || c === 101 || c === 69) return NOT_COMPACT;
+    this.pos = i;
+    return negative ? -value : value;
+  }
+
+  /** A str with no escape and no control character; its bytes are UTF-8. A `key` is cached. */
+  string(key = false): unknown {
+    const b = this.b;
+    const n = this.n;
+    const start = this.pos + 1;
+    let i = start;
+    let high = 0;
+    for (;;) {
+      if (i >= n) return NOT_COMPACT;
+      const c = b[i];
+      if (c === C_DQUOTE) break;
+      if (c === C_BACKSLASH || c < 0x20) return NOT_COMPACT;
+      high |= c;
+      i++;
+    }
+    this.pos = i + 1;
+    const len = i - start;
+    if (high < 0x80) {
+      if (key && len <= KEY_MAX) return asciiKey(b, start, i);
+      if (len < SHORT_STR) {
+        let s = "";
+        let k = start;
+        for (; k + 4 <= i; k += 4) s += fromCharCode(b[k], b[k + 1], b[k + 2], b[k + 3]);
+        for (; k < i; k++) s += fromCharCode(b[k]);
+        return s;
+      }
+      return utf8.decode(b.subarray(start, i));
+    }
+    const s = utf8.decode(b.subarray(start, i));
+    // invalid UTF-8 (or a real U+FFFD): the general path tells which
+    return s.includes("\uFFFD") ? NOT_COMPACT : s;
+  }
+
+  array(): unknown {
+    this.pos++;
+    if (++this.depth > this.maxDepth) return NOT_COMPACT;
+    const items: unknown[] = [];
+    this.blanks();
+    if ((this.pos < this.n ? this.b[this.pos] : -1) !== C_RBRACKET) {
+      for (;;) {
+        const v = this.value();
+        if (v === NOT_COMPACT) return v;
+        items.push(v);
+        this.blanks();
+        const c = this.pos < this.n ? this.b[this.pos] : -1;
+        if (c === C_RBRACKET) break;
+        if (c !== C_COMMA) return NOT_COMPACT;
+        this.pos++;
+        this.blanks();
+      }
+    }
+    this.pos++;
+    this.depth--;
+    return items;
+  }
+
+  object(): unknown {
+    this.pos++;
+    if (++this.depth > this.maxDepth) return NOT_COMPACT;
+    const obj: Record<string, unknown> = {};
+    let special = false;
+    this.blanks();
+    if ((this.pos < this.n ? this.b[this.pos] : -1) !== C_RBRACE) {
+      for (;;) {
+        if ((this.pos < this.n ? this.b[this.pos] : -1) !== C_DQUOTE) return NOT_COMPACT;
+        const key = this.string(true);
+        if (key === NOT_COMPACT) return key;
+        this.blanks();
+        if ((this.pos < this.n ? this.b[this.pos] : -1) !== C_COLON) return NOT_COMPACT;
+        this.pos++;
+        this.blanks();
+        const v = this.value();
+        if (v === NOT_COMPACT) return v;
+        if (key === "__class__" || key === "encoding") special = true;
+        setOwn(obj, key as string, v);
+        this.blanks();
+        const c = this.pos < this.n ? this.b[this.pos] : -1;
+        if (c === C_RBRACE) break;
+        if (c !== C_COMMA) return NOT_COMPACT;
+        this.pos++;
+        this.blanks();
+      }
+    }
+    this.pos++;
+    this.depth--;
+    if (!special) return obj;
+    try {
+      return this.special(obj, this.registry);
+    } catch {
+      // the general path reads the payload again and says what is wrong
+      return NOT_COMPACT;
+    }
+  }
+}
