@@ -62,6 +62,7 @@ export type { PyroUri, UriProtocol, UriState } from "../uri.ts";
 
 /** The header line every serpent payload starts with. */
 export const SERPENT_HEADER = "# serpent utf-8 python3.2\n";
+const HEADER_BYTES = new TextEncoder().encode(SERPENT_HEADER);
 
 const NAN_DICT = "{'__class__':'float','value':'nan'}";
 const HAS_SAB = typeof SharedArrayBuffer === "function";
@@ -279,7 +280,11 @@ class Encoder {
   constructor(registry: ClassRegistry, maxDepth: number) {
     this.registry = registry;
     this.maxDepth = maxDepth;
-    this.w.ascii(SERPENT_HEADER);
+    const w = this.w;
+    w.ensure(HEADER_BYTES.length);
+    const b = w.buf;
+    for (let i = 0; i < HEADER_BYTES.length; i++) b[i] = HEADER_BYTES[i];
+    w.pos = HEADER_BYTES.length;
   }
 
   enter(container: unknown): void {
@@ -302,9 +307,12 @@ class Encoder {
         this.str(v);
         return;
       case "number":
-        this.w.ascii(
-          Number.isSafeInteger(v) && (v !== 0 || 1 / v > 0) ? "" + v : serpentFloat(v),
-        );
+        if (v >= 0 && v <= 9 && (v | 0) === v && (v !== 0 || 1 / v > 0)) this.w.byte(0x30 + v);
+        else {
+          this.w.ascii(
+            Number.isSafeInteger(v) && (v !== 0 || 1 / v > 0) ? "" + v : serpentFloat(v),
+          );
+        }
         return;
       case "boolean":
         this.w.ascii(v ? "True" : "False");
