@@ -196,7 +196,7 @@ class Pending {
   }
 
   /** Arms the timeout and the abort signal; both take the call out of `table`. */
-  watch(table: Map<number, Pending>, seq: number, timeout: number, signal?: AbortSignal): void {
+  watch(table: PendingTable, seq: number, timeout: number, signal?: AbortSignal): void {
     const resolve = this.resolve, reject = this.reject;
     const settle = () => {
       if (this.#timer !== undefined) clearTimeout(this.#timer);
@@ -206,18 +206,72 @@ class Pending {
     this.reject = (e) => (settle(), reject(e));
     if (timeout > 0) {
       this.#timer = setTimeout(() => {
-        if (table.get(seq) === this) table.delete(seq);
+        if (table.get(seq) === this) table.take(seq);
         this.reject(new TimeoutError("receiving: timeout"));
       }, timeout);
     }
     if (signal) {
       this.#signal = signal;
       this.#onAbort = () => {
-        if (table.get(seq) === this) table.delete(seq);
+        if (table.get(seq) === this) table.take(seq);
         this.reject(abortReason(signal));
       };
       signal.addEventListener("abort", this.#onAbort, { once: true });
     }
+  }
+}
+
+/**
+ * The calls of a proxy waiting for their replies, by seq. One at a time is
+ * the usual case: that one is kept in a field, out of the Map (a Map that
+ * goes from one entry to none and back on every call costs ~35 ns a call
+ * and a new hash table each time it shrinks).
+ */
+class PendingTable {
+  #oneSeq = -1;
+  #one: Pending | undefined = undefined;
+  readonly #more = new Map<number, Pending>();
+
+  get size(): number {
+    return (this.#one === undefined ? 0 : 1) + this.#more.size;
+  }
+
+  has(seq: number): boolean {
+    return (seq === this.#oneSeq && this.#one !== undefined) || this.#more.has(seq);
+  }
+
+  get(seq: number): Pending | undefined {
+    return seq === this.#oneSeq && this.#one !== undefined ? this.#one : this.#more.get(seq);
+  }
+
+  set(seq: number, p: Pending): void {
+    if (this.#one === undefined) {
+      this.#oneSeq = seq;
+      this.#one = p;
+    } else this.#more.set(seq, p);
+  }
+
+  /** Removes and returns the call waiting under `seq`. */
+  take(seq: number): Pending | undefined {
+    const one = this.#one;
+    if (seq === this.#oneSeq && one !== undefined) {
+      this.#one = undefined;
+      this.#oneSeq = -1;
+      return one;
+    }
+    const p = this.#more.get(seq);
+    if (p !== undefined) this.#more.delete(seq);
+    return p;
+  }
+
+  /** Removes and returns every waiting call. */
+  takeAll(): Pending[] {
+    const all = this.#one === undefined ? [] : [this.#one];
+    for (const p of this.#more.values()) all.push(p);
+    this.#one = undefined;
+    this.#oneSeq = -1;
+    this.#more.clear();
+    return all;
   }
 }
 
@@ -342,7 +396,7 @@ export class PyroProxy implements AsyncDisposable {
   #opening: Promise<{ handshake: Promise<void> }> | null = null;
   /** Set while a CONNECT is waiting for its answer. */
   #handshake: Promise<void> | null = null;
-  #pending = new Map<number, Pending>();
+  readonly #pending = new PendingTable();
   #encodeOptions: { compress: boolean; maxMessageSize: number } | undefined;
   #seq = 0;
   #remote: unknown;
@@ -619,9 +673,8 @@ export class PyroProxy implements AsyncDisposable {
   }
 
   #onMessage(msg: Message): void {
-    const p = this.#pending.get(msg.seq);
+    const p = this.#pending.take(msg.seq);
     if (!p) return; // a late reply to a call that timed out
-    this.#pending.delete(msg.seq);
     if (!p.decode) return p.resolve(msg);
     let value: unknown;
     try {
@@ -643,8 +696,7 @@ export class PyroProxy implements AsyncDisposable {
         : "receiving: not enough data",
       { cause: error },
     );
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
+    const pending = this.#pending.takeAll();
     for (const p of pending) p.reject(err);
   }
 
