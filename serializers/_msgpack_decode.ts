@@ -9,6 +9,7 @@
  * @module
  */
 
+import { asciiKey, KEY_MAX } from "./_keys.ts";
 import { SecurityError, SerializeError } from "../errors.ts";
 import { type ClassRegistry, setOwn } from "./registry.ts";
 import { Complex } from "./types.ts";
@@ -250,7 +251,7 @@ export class MsgpackReader {
     const obj: Record<string, unknown> = {};
     let map: Map<unknown, unknown> | undefined;
     for (let i = 0; i < n; i++) {
-      const k = this.decode();
+      const k = this.key();
       const v = this.decode();
       if (map) {
         map.set(k, v);
@@ -266,6 +267,22 @@ export class MsgpackReader {
     if (map) return map;
     if (Object.hasOwn(obj, "__class__")) return this.recreate(obj, at);
     return obj;
+  }
+
+  /** A map key: a short ASCII str through the key cache (see `_keys.ts`), else any value. */
+  key(): unknown {
+    const p = this.pos;
+    const t = p < this.end ? this.bytes[p] : 0;
+    if (t < 0xa0 || t > 0xbf) return this.decode();
+    const n = t & 0x1f;
+    const start = p + 1, end = start + n;
+    if (n > KEY_MAX || end > this.end) return this.decode();
+    const bytes = this.bytes;
+    let high = 0;
+    for (let i = start; i < end; i++) high |= bytes[i];
+    if (high >= 0x80) return this.decode();
+    this.pos = end;
+    return asciiKey(bytes, start, end);
   }
 
   /** Pyro5's `object_hook`: a class dict through the registry. */
