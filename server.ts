@@ -754,8 +754,7 @@ export class Daemon implements AsyncDisposable {
     let payload: Uint8Array | undefined;
     if (!failed) {
       try {
-        const meta = this.metadataFor(String(object));
-        payload = serializer.dumps({ handshake: result, meta });
+        payload = this.#connectOk(serializer, String(object), result);
         session.connected = true;
       } catch (e) {
         result = e;
@@ -780,6 +779,34 @@ export class Daemon implements AsyncDisposable {
     // as Pyro5: a refused client is disconnected once it has the reason
     if (session.refused) session.link?.finish(true);
   }
+
+  /**
+   * The payload of a CONNECTOK: `{handshake, meta}`. The last one made for
+   * each registered object is kept and sent again while the answer is the
+   * same primitive in the same serializer (the common case: every client
+   * gets `"hello"`), as an object's exposed members never change; an
+   * overridden {@linkcode Daemon.metadataFor} is asked every time.
+   */
+  #connectOk(serializer: Serializer, objectId: string, result: unknown): Uint8Array {
+    const reg = this.#objects.get(objectId);
+    const primitive = result === null ||
+      (typeof result !== "object" && typeof result !== "function");
+    if (!reg || !primitive || this.metadataFor !== Daemon.prototype.metadataFor) {
+      return serializer.dumps({ handshake: result, meta: this.metadataFor(objectId) });
+    }
+    const kept = this.#connectOks.get(reg);
+    if (kept && kept.serializer === serializer && Object.is(kept.result, result)) {
+      return kept.payload;
+    }
+    const payload = serializer.dumps({ handshake: result, meta: this.metadataFor(objectId) });
+    this.#connectOks.set(reg, { serializer, result, payload });
+    return payload;
+  }
+
+  readonly #connectOks = new WeakMap<
+    Registration,
+    { serializer: Serializer; result: unknown; payload: Uint8Array }
+  >();
 
   #sendError(
     to: ReplyTo,

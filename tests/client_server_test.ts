@@ -430,6 +430,60 @@ Deno.test("a refused handshake gives CONNECTFAIL with the hook's message", async
   await serving;
 });
 
+Deno.test("each CONNECTOK carries this handshake's answer and this object's members, connection after connection", async () => {
+  class First {
+    @expose
+    a(): number {
+      return 1;
+    }
+  }
+  class Second {
+    @expose
+    b(): number {
+      return 2;
+    }
+    @expose
+    @oneway
+    c(): void {}
+  }
+  const daemon = new Daemon({
+    host: "127.0.0.1",
+    // the answer repeats, then changes, then is an object (never kept)
+    validateHandshake: (_s, data) =>
+      data === "obj" ? { n: 1 } : data === "two" ? "second" : "first",
+  });
+  daemon.register(new First(), "x");
+  const serving = daemon.serve();
+  const uri = daemon.uriFor("x");
+  const bind = async (handshake: string, serializer = "serpent") => {
+    let response: unknown;
+    const p = await connect(uri, {
+      handshake,
+      serializer,
+      onHandshakeResponse: (r) => response = r,
+    });
+    const c = controlOf(p);
+    const seen = { response, methods: [...c.methods].sort(), oneway: [...c.oneway].sort() };
+    c.release();
+    return seen;
+  };
+  const first = { response: "first", methods: ["a"], oneway: [] };
+  assert.deepEqual(await bind("one"), first);
+  assert.deepEqual(await bind("one"), first);
+  assert.deepEqual(await bind("one", "msgpack"), first);
+  assert.deepEqual(await bind("two"), { response: "second", methods: ["a"], oneway: [] });
+  assert.deepEqual(await bind("obj"), { response: { n: 1 }, methods: ["a"], oneway: [] });
+  assert.deepEqual(await bind("one"), first);
+  // the same id, another object: its own members
+  daemon.unregister("x");
+  daemon.register(new Second(), "x");
+  const second = { response: "first", methods: ["b", "c"], oneway: ["c"] };
+  assert.deepEqual(await bind("one"), second);
+  assert.deepEqual(await bind("one"), second);
+  await daemon.close();
+  await serving;
+});
+
 Deno.test("a proxy reconnects after the daemon restarts (maxRetries)", async () => {
   let daemon = new Daemon({ host: "127.0.0.1" });
   daemon.register(new EchoServer(), "test.echoserver");
