@@ -17,17 +17,14 @@
  */
 
 import { type ClassRegistry, setOwn } from "./registry.ts";
-import { asciiKey, KEY_MAX } from "./_keys.ts";
+import { asciiKey, asciiText, KEY_MAX, POW10 } from "./_ascii.ts";
 
 /** What {@linkcode parseJsonCompact} returns when the payload is not for it. */
 export const NOT_COMPACT: unique symbol = Symbol("not compact");
 
 /** Longer payloads go to the general path. */
 const COMPACT_MAX = 16 * 1024;
-/** Strs shorter than this are made from their bytes by hand when they are ASCII. */
-const SHORT_STR = 32;
 const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
-const fromCharCode = String.fromCharCode;
 
 const C_TAB = 9,
   C_LF = 10,
@@ -45,9 +42,6 @@ const C_TAB = 9,
   C_RBRACKET = 93,
   C_LBRACE = 123,
   C_RBRACE = 125;
-
-/** 10^k for k ≤ 15, all exact doubles. */
-const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
 /**
  * Turns a dict with the key `__class__` or `encoding` into what it stands
@@ -209,15 +203,7 @@ class JsonParser {
     this.pos = i + 1;
     const len = i - start;
     if (high < 0x80) {
-      if (key && len <= KEY_MAX) return asciiKey(b, start, i);
-      if (len < SHORT_STR) {
-        let s = "";
-        let k = start;
-        for (; k + 4 <= i; k += 4) s += fromCharCode(b[k], b[k + 1], b[k + 2], b[k + 3]);
-        for (; k < i; k++) s += fromCharCode(b[k]);
-        return s;
-      }
-      return utf8.decode(b.subarray(start, i));
+      return key && len <= KEY_MAX ? asciiKey(b, start, i) : asciiText(b, start, i);
     }
     const s = utf8.decode(b.subarray(start, i));
     // invalid UTF-8 (or a real U+FFFD): the general path tells which

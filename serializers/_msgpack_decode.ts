@@ -9,7 +9,7 @@
  * @module
  */
 
-import { asciiKey, KEY_MAX } from "./_keys.ts";
+import { asciiKey, KEY_MAX } from "./_ascii.ts";
 import { SecurityError, SerializeError } from "../errors.ts";
 import { type ClassRegistry, setOwn } from "./registry.ts";
 import { Complex } from "./types.ts";

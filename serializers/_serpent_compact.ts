@@ -2,11 +2,11 @@
  * The serpent decoder's fast path: a parser, over the payload's bytes, for
  * the compact text that serpent writers make (Python's serpent with Pyro5's
  * options, and Tyro's encoder) for everyday values — the header line, then
- * one value with no blanks, no escapes and no comments. Anything else, and anything it is not
- * sure of, makes it give up ({@linkcode NOT_COMPACT}), and the general
- * parser reads the text from the start: the values this path returns are
- * exactly those the general parser would, and every error comes from the
- * general parser.
+ * one value with no blanks, no escapes and no comments. Anything else,
+ * and anything it is not sure of, makes it give up ({@linkcode NOT_COMPACT}),
+ * and the general parser reads the payload from the start: the values this
+ * path returns are exactly those the general parser would, and every error
+ * comes from the general parser.
  *
  * The general parser tracks what `ast.literal_eval` allows at every step
  * (signs, complex numbers, hashable keys, whitespace, comments); this one
@@ -18,8 +18,8 @@
 
 import { callMessage } from "./_call_message.ts";
 import { type ClassRegistry, setOwn } from "./registry.ts";
-import { asciiKey, KEY_MAX } from "./_keys.ts";
-import { finishSerpentDict } from "./_serpent_decode.ts";
+import { asciiKey, asciiText, KEY_MAX, POW10 } from "./_ascii.ts";
+import { EMPTY_TUPLE, finishSerpentDict } from "./_serpent_decode.ts";
 import type { CallMessage } from "./types.ts";
 
 /** What {@linkcode parseCompact} returns when the text is not for it. */
@@ -29,10 +29,7 @@ type Result = unknown;
 const HEADER = new TextEncoder().encode("# serpent utf-8 python3.2\n");
 /** Longer payloads go to the general parser, which searches long strings instead of stepping. */
 export const COMPACT_MAX = 16 * 1024;
-/** Strs shorter than this are made from their bytes by hand when they are ASCII. */
-const SHORT_STR = 32;
 const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
-const fromCharCode = String.fromCharCode;
 
 const C_LF = 10,
   C_CR = 13,
@@ -51,10 +48,6 @@ const C_LF = 10,
   C_RBRACKET = 93,
   C_LBRACE = 123,
   C_RBRACE = 125;
-
-const EMPTY_TUPLE: readonly unknown[] = Object.freeze([]);
-/** 10^k for k ≤ 15, all exact doubles. */
-const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
 /**
  * Reads a serpent payload in the compact form serpent writes, or gives up.
@@ -236,15 +229,7 @@ class CompactParser {
     if (!endsValue(this.at(i + 1))) return NOT_COMPACT;
     const len = i - start;
     if (high < 0x80) {
-      if (key && len <= KEY_MAX) return asciiKey(b, start, i);
-      if (len < SHORT_STR) {
-        let s = "";
-        let k = start;
-        for (; k + 4 <= i; k += 4) s += fromCharCode(b[k], b[k + 1], b[k + 2], b[k + 3]);
-        for (; k < i; k++) s += fromCharCode(b[k]);
-        return s;
-      }
-      return utf8.decode(b.subarray(start, i));
+      return key && len <= KEY_MAX ? asciiKey(b, start, i) : asciiText(b, start, i);
     }
     const s = utf8.decode(b.subarray(start, i));
     // invalid UTF-8 (or a real U+FFFD): the general parser tells which

@@ -10,6 +10,7 @@
 import { SecurityError, SerializeError } from "../errors.ts";
 import { base64DecodeExact, bytesFromDict, type ClassRegistry, setOwn } from "./registry.ts";
 import { Complex } from "./types.ts";
+import { POW10 } from "./_ascii.ts";
 
 // What the last parsed expression was, as far as literal_eval cares:
 // only a bare number may be signed, only a (signed) real number may be the
@@ -50,9 +51,8 @@ const C_TAB = 9,
   C_LBRACE = 123,
   C_RBRACE = 125;
 
-const EMPTY_TUPLE: readonly unknown[] = Object.freeze([]);
-/** 10^k for k ≤ 15, all exact doubles. */
-const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+/** The empty tuple: one frozen array for all. */
+export const EMPTY_TUPLE: readonly unknown[] = Object.freeze([]);
 
 function isDigit(c: number): boolean {
   return c >= C_0 && c <= C_9;

@@ -1,0 +1,90 @@
+/**
+ * Strings and numbers read straight from ASCII payload bytes, shared by
+ * the decoders' fast paths.
+ *
+ * Dict keys go through a small cache: a key read again (`"object"`,
+ * `"method"` and the like in every call) comes back as the same
+ * internalized string, which a property store takes at once, where a new
+ * string would first be looked up in V8's string table.
+ *
+ * @module
+ * @internal
+ */
+
+/** Longer texts are decoded by a TextDecoder. */
+const SHORT_TEXT = 32;
+const utf8 = new TextDecoder();
+const fromCharCode = String.fromCharCode;
+
+/** 10^k for k ≤ 15, all exact doubles. */
+export const POW10: readonly number[] = [
+  1,
+  1e1,
+  1e2,
+  1e3,
+  1e4,
+  1e5,
+  1e6,
+  1e7,
+  1e8,
+  1e9,
+  1e10,
+  1e11,
+  1e12,
+  1e13,
+  1e14,
+  1e15,
+];
+
+/**
+ * The str of `b[start..end)`, which must be ASCII: short ones made by
+ * hand, four characters at a time (cheaper than a TextDecoder call).
+ *
+ * @param b The payload.
+ * @param start Where the text starts.
+ * @param end Where it ends.
+ * @returns The text.
+ */
+export function asciiText(b: Uint8Array, start: number, end: number): string {
+  if (end - start >= SHORT_TEXT) return utf8.decode(b.subarray(start, end));
+  let s = "";
+  let k = start;
+  for (; k + 4 <= end; k += 4) s += fromCharCode(b[k], b[k + 1], b[k + 2], b[k + 3]);
+  for (; k < end; k++) s += fromCharCode(b[k]);
+  return s;
+}
+
+/** Keys longer than this are not cached. */
+export const KEY_MAX = 24;
+const SLOTS = 512;
+const cache: string[] = new Array<string>(SLOTS).fill("");
+
+/**
+ * The str of `b[start..end)`, which must be ASCII and at most
+ * {@linkcode KEY_MAX} bytes long.
+ *
+ * @param b The payload.
+ * @param start Where the key starts.
+ * @param end Where it ends.
+ * @returns The key.
+ */
+export function asciiKey(b: Uint8Array, start: number, end: number): string {
+  const len = end - start;
+  let h = len;
+  for (let i = start; i < end; i++) h = (Math.imul(h, 31) + b[i]) | 0;
+  const slot = (h ^ (h >>> 9)) & (SLOTS - 1);
+  const k = cache[slot];
+  if (k.length === len) {
+    let i = 0;
+    while (i < len && k.charCodeAt(i) === b[start + i]) i++;
+    if (i === len) return k;
+  }
+  let s = "";
+  for (let i = start; i < end; i++) s += fromCharCode(b[i]);
+  // the string a property key is stored as: internalized
+  const o: Record<string, number> = {};
+  o[s] = 0;
+  s = Object.keys(o)[0];
+  cache[slot] = s;
+  return s;
+}
