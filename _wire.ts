@@ -23,6 +23,11 @@ export interface MessageConnectionOptions {
   onClose: (error?: unknown) => void;
   /** Milliseconds without any incoming byte before the connection is closed (0: never). */
   idleTimeoutMs?: number;
+  /**
+   * Called when the peer ends a connection that {@linkcode MessageConnection.shutdown}
+   * half closed; returning true takes over the close (to make it a little later).
+   */
+  onEndAfterShutdown?: (wire: MessageConnection) => boolean;
 }
 
 /** The coalescing buffer of a connection that has not needed one (never written to). */
@@ -112,7 +117,10 @@ export class MessageConnection {
           continue;
         }
         const n = await this.conn.read(buf);
-        if (n === null) break;
+        if (n === null) {
+          if (this.#shutDown && this.#options.onEndAfterShutdown?.(this)) return;
+          break;
+        }
         const msgs = reader.push(buf, n);
         if (watch) {
           // the idle and slow-message checks (COMMTIMEOUT) only
@@ -334,8 +342,12 @@ export class MessageConnection {
     } catch {
       return this.close();
     }
+    this.#shutDown = true;
     linger(this, timeoutMs);
   }
+
+  /** shutdown() half closed the connection. */
+  #shutDown = false;
 
   /** Closes the connection once everything queued has been written. */
   end(): void {

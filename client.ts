@@ -297,6 +297,31 @@ let socketTransport: typeof import("./transport/socket.ts") | undefined;
 /** Connections released in this turn, half closed at its end or right before a connect. */
 const releasing: MessageConnection[] = [];
 
+/**
+ * Connects in progress, and the released connections whose daemon ended
+ * them meanwhile: those are closed once the connects have made their first
+ * write (or failed). The end of a released connection comes back while the
+ * next connect completes; handled first, it delayed that connect's first
+ * write until the daemon, woken by the half close, had gone idle again, so
+ * the write had to wake its CPU a second time (16 µs in the write call
+ * alone). Measured, new connections per second: 8075 → 9351 (7 alternating
+ * rounds); pinned to one CPU, unchanged.
+ */
+let connecting = 0;
+const ended: MessageConnection[] = [];
+
+function deferEnd(wire: MessageConnection): boolean {
+  if (connecting === 0) return false;
+  ended.push(wire);
+  return true;
+}
+
+function connectDone(): void {
+  if (--connecting > 0 || ended.length === 0) return;
+  for (let i = 0; i < ended.length; i++) ended[i].close();
+  ended.length = 0;
+}
+
 function shutdownReleased(): void {
   for (let i = 0; i < releasing.length; i++) releasing[i].shutdown();
   releasing.length = 0;
@@ -584,20 +609,29 @@ export class PyroProxy implements AsyncDisposable {
     }
     if (releasing.length) shutdownReleased();
     const opening = this.#openConnection(uri, options.signal, signal);
-    const conn = await opening;
-    const wire = new MessageConnection(conn, {
-      maxMessageSize: this.config.MAX_MESSAGE_SIZE,
-      onMessage: (msg) => this.#onMessage(msg),
-      onClose: (error) => this.#onClose(wire, error),
-    });
-    this.#wire = wire;
-    // the CONNECT waits for the first call (or bind) so that both leave in one write
-    wire.cork();
-    const answer = this.#post(wire, seq, hello, signal, timeout);
-    if (first) {
-      first.answer = this.#postCall(wire, first.prepared!);
-      wire.uncork();
-      wire.flush(); // before the read loop starts
+    connecting++;
+    let wire: MessageConnection;
+    let answer: Promise<Message>;
+    try {
+      const conn = await opening;
+      wire = new MessageConnection(conn, {
+        maxMessageSize: this.config.MAX_MESSAGE_SIZE,
+        onMessage: (msg) => this.#onMessage(msg),
+        onClose: (error) => this.#onClose(wire, error),
+        onEndAfterShutdown: deferEnd,
+      });
+      this.#wire = wire;
+      // the CONNECT waits for the first call (or bind) so that both leave in one write
+      wire.cork();
+      answer = this.#post(wire, seq, hello, signal, timeout);
+      if (first) {
+        first.answer = this.#postCall(wire, first.prepared!);
+        wire.uncork();
+        wire.flush(); // before the read loop starts
+      }
+    } finally {
+      // released connections that ended meanwhile are closed now, after this first write
+      connectDone();
     }
     wire.start();
     const handshake = this.#finishHandshake(wire, uri, answer).finally(() => {

@@ -722,6 +722,59 @@ Deno.test("release() ends the connection, alone or with a new connection made in
   await serving;
 });
 
+Deno.test("a released connection that ends during a connect is closed once that connect has written, or has failed", async () => {
+  const daemon = new Daemon({ host: "127.0.0.1" });
+  daemon.register(new EchoServer(), "test.echoserver");
+  const serving = daemon.serve();
+  const uri = daemon.uriFor("test.echoserver");
+  const port = (daemon.addr as Deno.NetAddr).port;
+  const closed = new Set<Deno.Conn>();
+  let last: Deno.Conn | null = null;
+  const tracked = async (): Promise<Deno.Conn> => {
+    const c = await Deno.connect({ hostname: "127.0.0.1", port });
+    const close = c.close.bind(c);
+    c.close = () => (closed.add(c), close());
+    return last = c;
+  };
+  const idle = async () => {
+    const deadline = Date.now() + 2000;
+    while (daemon.connectionCount !== 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.equal(daemon.connectionCount, 0);
+    await new Promise((r) => setTimeout(r, 20)); // the end reaches the client's read
+  };
+  for (const outcome of ["connects", "fails"]) {
+    const a = createProxy<EchoServer>(uri, { connect: tracked });
+    assert.equal(await a.echo(1), 1);
+    const aConn = last!;
+    const gate = Promise.withResolvers<void>();
+    controlOf(a).release();
+    // another proxy starts a connect that waits; the daemon ends the released connection meanwhile
+    const b = createProxy<EchoServer>(uri, {
+      connect: () => gate.promise.then(tracked),
+    });
+    const answer = b.echo(2);
+    await idle();
+    assert.ok(!closed.has(aConn), "closed before the connect in progress has written");
+    if (outcome === "connects") {
+      gate.resolve();
+      assert.equal(await answer, 2);
+      controlOf(b).release();
+    } else {
+      gate.reject(new Error("no route"));
+      await assert.rejects(answer, (e: Error) => e.message.endsWith("no route"));
+    }
+    assert.ok(
+      closed.has(aConn),
+      `not closed after the connect ${outcome === "fails" ? "failed" : "wrote"}`,
+    );
+    await idle();
+  }
+  await daemon.close();
+  await serving;
+});
+
 Deno.test("a first call that cannot be serialized leaves the proxy usable", async () => {
   const daemon = new Daemon({ host: "127.0.0.1" });
   daemon.register(new EchoServer(), "test.echoserver");
