@@ -75,6 +75,51 @@ export function parseJsonCompact(
   return p.pos === data.length ? value : NOT_COMPACT;
 }
 
+const enc = new TextEncoder();
+const CALL_KEYS = ['"object"', '"method"', '"params"', '"kwargs"'].map((k) => enc.encode(k));
+
+/**
+ * Reads a call dict `{"object": ..., "method": ..., "params": [...],
+ * "kwargs": ...}` with its keys in that order (as Pyro5 and Tyro write
+ * it), or gives up. The dict itself does not count against the nesting
+ * limit.
+ *
+ * @param data The payload.
+ * @param maxDepth The nesting limit.
+ * @param registry Recreates class dicts.
+ * @param special Finishes dicts with the key `__class__` or `encoding`.
+ * @returns The four parts in order, or {@linkcode NOT_COMPACT}.
+ */
+export function parseJsonCompactCall(
+  data: Uint8Array,
+  maxDepth: number,
+  registry: ClassRegistry,
+  special: SpecialDict,
+): [unknown, unknown, unknown, unknown] | typeof NOT_COMPACT {
+  if (data.length > COMPACT_MAX) return NOT_COMPACT;
+  const p = new JsonParser(data, 0, maxDepth, registry, special);
+  p.blanks();
+  if (p.at(p.pos) !== C_LBRACE) return NOT_COMPACT;
+  const parts: [unknown, unknown, unknown, unknown] = [null, null, null, null];
+  for (let k = 0; k < 4; k++) {
+    p.pos++; // the brace or the comma
+    p.blanks();
+    if (!p.literal(CALL_KEYS[k])) return NOT_COMPACT;
+    p.blanks();
+    if (p.at(p.pos) !== C_COLON) return NOT_COMPACT;
+    p.pos++;
+    p.blanks();
+    const v = p.value();
+    if (v === NOT_COMPACT) return v;
+    parts[k] = v;
+    p.blanks();
+    if (p.at(p.pos) !== (k < 3 ? C_COMMA : C_RBRACE)) return NOT_COMPACT;
+  }
+  p.pos++;
+  p.blanks();
+  return p.pos === data.length ? parts : NOT_COMPACT;
+}
+
 /** One parse of one payload. */
 class JsonParser {
   readonly b: Uint8Array;
@@ -103,6 +148,16 @@ class JsonParser {
   /** The byte at `i`, or -1 past the end. */
   at(i: number): number {
     return i < this.n ? this.b[i] : -1;
+  }
+
+  /** Whether `bytes` come next; steps over them if so. */
+  literal(bytes: Uint8Array): boolean {
+    const b = this.b;
+    const i = this.pos;
+    if (i + bytes.length > this.n) return false;
+    for (let k = 0; k < bytes.length; k++) if (b[i + k] !== bytes[k]) return false;
+    this.pos = i + bytes.length;
+    return true;
   }
 
   /** Skips json's blanks: space, tab, line feed, carriage return. */

@@ -66,7 +66,7 @@ import { SecurityError, SerializeError } from "../errors.ts";
 import { callMessage } from "./_call_message.ts";
 import { JsonWriter } from "./_json_encode.ts";
 import { parseJson } from "./_json_parse.ts";
-import { NOT_COMPACT, parseJsonCompact } from "./_json_compact.ts";
+import { NOT_COMPACT, parseJsonCompact, parseJsonCompactCall } from "./_json_compact.ts";
 import { bytesFromDict, type ClassRegistry, DEFAULT_REGISTRY, isPlainObject } from "./registry.ts";
 import {
   type CallMessage,
@@ -321,6 +321,11 @@ export function createJsonSerializer(options: SerializerOptions = {}): Serialize
       return encode(true, (w) => call(w, objectId, method, args, kwargs));
     },
     loadsCall(data: Uint8Array): CallMessage {
+      // everyday calls: one pass, no dict made for the call itself
+      if (data instanceof Uint8Array) {
+        const parts = parseJsonCompactCall(data, maxDepth, registry, finishDict);
+        if (parts !== NOT_COMPACT) return callMessage("json", ...parts);
+      }
       // The call dict itself does not count against maxDepth.
       const call = decode(data, -1);
       if (!isPlainObject(call)) {

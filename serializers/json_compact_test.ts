@@ -4,7 +4,7 @@
 // trailing blanks past the fast path's size limit reads the same in json,
 // and takes the general path: that is the reference.
 import assert from "node:assert/strict";
-import { NOT_COMPACT, parseJsonCompact } from "./_json_compact.ts";
+import { NOT_COMPACT, parseJsonCompact, parseJsonCompactCall } from "./_json_compact.ts";
 import { DEFAULT_REGISTRY } from "./registry.ts";
 import { createJsonSerializer } from "./json.ts";
 
@@ -197,6 +197,18 @@ Deno.test("json fast path: what it takes, exactly, and what it leaves", () => {
   }
   assert.equal(
     parseJsonCompact(new Uint8Array([0x22, 0xff, 0x22]), 0, 64, DEFAULT_REGISTRY, (o) => o),
+    NOT_COMPACT,
+  );
+  // a call dict in Pyro5's key order is taken apart directly; another order takes the general path
+  const call = (doc: string) =>
+    parseJsonCompactCall(enc.encode(doc), 64, DEFAULT_REGISTRY, (o) => o);
+  assert.deepStrictEqual(
+    call('{"object": "e", "method": "echo", "params": [["hi", 1]], "kwargs": {}}'),
+    ["e", "echo", [["hi", 1]], {}],
+  );
+  assert.equal(call('{"method": "echo", "object": "e", "params": [], "kwargs": {}}'), NOT_COMPACT);
+  assert.equal(
+    call('{"object": "e", "method": "echo", "params": [], "kwargs": {}, "x": 1}'),
     NOT_COMPACT,
   );
   // the nesting limit: the general path says so
