@@ -71,6 +71,16 @@ export class ByteWriter {
     this.buf[this.pos++] = c;
   }
 
+  /** Bytes as they are (a constant part of a format, encoded once). */
+  bytes(src: Uint8Array): void {
+    const n = src.length;
+    this.ensure(n);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) b[p++] = src[i];
+    this.pos = p;
+  }
+
   /** A text known to be ASCII (a token, a number). */
   ascii(s: string): void {
     const n = s.length;

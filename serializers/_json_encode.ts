@@ -145,9 +145,12 @@ export class JsonWriter {
         this.str(v);
         return;
       case "number":
-        this.w.ascii(
-          Number.isSafeInteger(v) && (v !== 0 || 1 / v > 0) ? String(v) : pyFloatRepr(v),
-        );
+        if (v >= 0 && v <= 9 && (v | 0) === v && (v !== 0 || 1 / v > 0)) this.w.byte(0x30 + v);
+        else {
+          this.w.ascii(
+            Number.isSafeInteger(v) && (v !== 0 || 1 / v > 0) ? String(v) : pyFloatRepr(v),
+          );
+        }
         return;
       case "boolean":
         this.w.ascii(v ? "true" : "false");

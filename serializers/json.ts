@@ -88,6 +88,11 @@ export type { PyroUri, UriProtocol, UriState } from "../uri.ts";
 
 const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const lenientDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
+/** The call dict's fixed parts, in Pyro5's key order. */
+const CALL_OBJECT = new TextEncoder().encode('{"object": ');
+const CALL_METHOD = new TextEncoder().encode(', "method": ');
+const CALL_PARAMS = new TextEncoder().encode(', "params": ');
+const CALL_KWARGS = new TextEncoder().encode(', "kwargs": ');
 /** Thrown inside {@linkcode finish} when `JSON.parse` may have rounded an int. */
 const IMPRECISE = Symbol("imprecise");
 
@@ -282,15 +287,15 @@ export function createJsonSerializer(options: SerializerOptions = {}): Serialize
     if (typeof objectId !== "string" || typeof method !== "string") {
       throw new SerializeError("Cannot encode json call: object id and method must be strings");
     }
-    w.raw('{"object": ');
+    w.w.bytes(CALL_OBJECT);
     w.str(objectId);
-    w.raw(', "method": ');
+    w.w.bytes(CALL_METHOD);
     w.str(method);
-    w.raw(', "params": ');
+    w.w.bytes(CALL_PARAMS);
     w.array(args);
-    w.raw(', "kwargs": ');
+    w.w.bytes(CALL_KWARGS);
     w.value(kwargs);
-    w.raw("}");
+    w.w.byte(0x7d); // }
   };
 
   return Object.freeze({
