@@ -54,6 +54,35 @@ export function asciiText(b: Uint8Array, start: number, end: number): string {
   return s;
 }
 
+/**
+ * The str of the UTF-8 bytes `b[start..end)`, for the decoders' fast
+ * paths: ASCII made by hand (a dict `key` through the cache), anything else
+ * by a TextDecoder.
+ *
+ * @param b The payload.
+ * @param start Where the text starts.
+ * @param end Where it ends.
+ * @param high The bitwise OR of its bytes (0x80 set: not ASCII).
+ * @param key Whether it is a dict key.
+ * @returns The text, or null for invalid UTF-8 and for a U+FFFD in the
+ * text (which the general paths tell apart).
+ */
+export function utf8Text(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  high: number,
+  key: boolean,
+): string | null {
+  if (high < 0x80) {
+    return key && end - start <= KEY_MAX ? asciiKey(b, start, end) : asciiText(b, start, end);
+  }
+  const s = utf8Lenient.decode(b.subarray(start, end));
+  return s.includes("\uFFFD") ? null : s;
+}
+
+const utf8Lenient = new TextDecoder("utf-8", { ignoreBOM: true });
+
 /** Keys longer than this are not cached. */
 export const KEY_MAX = 24;
 const SLOTS = 512;

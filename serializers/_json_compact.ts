@@ -17,14 +17,13 @@
  */
 
 import { type ClassRegistry, setOwn } from "./registry.ts";
-import { asciiKey, asciiText, KEY_MAX, POW10 } from "./_ascii.ts";
+import { POW10, utf8Text } from "./_ascii.ts";
 
 /** What {@linkcode parseJsonCompact} returns when the payload is not for it. */
 export const NOT_COMPACT: unique symbol = Symbol("not compact");
 
 /** Longer payloads go to the general path. */
 const COMPACT_MAX = 16 * 1024;
-const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 const C_TAB = 9,
   C_LF = 10,
@@ -256,13 +255,8 @@ class JsonParser {
       i++;
     }
     this.pos = i + 1;
-    const len = i - start;
-    if (high < 0x80) {
-      return key && len <= KEY_MAX ? asciiKey(b, start, i) : asciiText(b, start, i);
-    }
-    const s = utf8.decode(b.subarray(start, i));
-    // invalid UTF-8 (or a real U+FFFD): the general path tells which
-    return s.includes("\uFFFD") ? NOT_COMPACT : s;
+    // invalid UTF-8 (or a real U+FFFD): the general path says which
+    return utf8Text(b, start, i, high, key) ?? NOT_COMPACT;
   }
 
   array(): unknown {

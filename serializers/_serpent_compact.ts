@@ -18,7 +18,7 @@
 
 import { callMessage } from "./_call_message.ts";
 import { type ClassRegistry, setOwn } from "./registry.ts";
-import { asciiKey, asciiText, KEY_MAX, POW10 } from "./_ascii.ts";
+import { POW10, utf8Text } from "./_ascii.ts";
 import { EMPTY_TUPLE, finishSerpentDict } from "./_serpent_decode.ts";
 import type { CallMessage } from "./types.ts";
 
@@ -29,7 +29,6 @@ type Result = unknown;
 const HEADER = new TextEncoder().encode("# serpent utf-8 python3.2\n");
 /** Longer payloads go to the general parser, which searches long strings instead of stepping. */
 export const COMPACT_MAX = 16 * 1024;
-const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 const C_LF = 10,
   C_CR = 13,
@@ -227,13 +226,8 @@ class CompactParser {
     }
     this.pos = i + 1;
     if (!endsValue(this.at(i + 1))) return NOT_COMPACT;
-    const len = i - start;
-    if (high < 0x80) {
-      return key && len <= KEY_MAX ? asciiKey(b, start, i) : asciiText(b, start, i);
-    }
-    const s = utf8.decode(b.subarray(start, i));
-    // invalid UTF-8 (or a real U+FFFD): the general parser tells which
-    return s.includes("\uFFFD") ? NOT_COMPACT : s;
+    // invalid UTF-8 (or a real U+FFFD): the general path says which
+    return utf8Text(b, start, i, high, key) ?? NOT_COMPACT;
   }
 
   enter(): boolean {

@@ -4,22 +4,13 @@
 // trailing blanks past the fast path's size limit reads the same in json,
 // and takes the general path: that is the reference.
 import assert from "node:assert/strict";
+import { rng } from "../tests/_random.ts";
 import { NOT_COMPACT, parseJsonCompact, parseJsonCompactCall } from "./_json_compact.ts";
 import { DEFAULT_REGISTRY } from "./registry.ts";
 import { createJsonSerializer } from "./json.ts";
 
 const enc = new TextEncoder();
 const PAD = " ".repeat(17 * 1024);
-
-/** A small seeded generator (mulberry32), so that a failure can be replayed. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const STRINGS = [
   "",

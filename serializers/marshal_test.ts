@@ -10,6 +10,7 @@ import { assertPyEqual, fromTagged, manifest, type VectorMessage } from "../test
 import { createMarshalSerializer } from "./marshal.ts";
 import { ClassRegistry } from "./registry.ts";
 import { Complex, FrozenSet, PyFloat, tuple } from "./types.ts";
+import { rng as mulberry32 } from "../tests/_random.ts";
 
 /** Leaves class dicts as dicts: the serializer level only, like the manifest's `decoded`. */
 class RawRegistry extends ClassRegistry {
@@ -156,17 +157,6 @@ print(json.dumps(res))
 
 // ---------------------------------------------------------------------------
 // Random values
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const canonInt = (b: bigint): number | bigint => b >= -MAX_SAFE && b <= MAX_SAFE ? Number(b) : b;

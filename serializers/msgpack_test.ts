@@ -16,6 +16,7 @@ import {
   type VectorMessage,
 } from "../tests/_vectors.ts";
 import { peerAvailable, runPython } from "../tests/_peer.ts";
+import { rng as prng } from "../tests/_random.ts";
 
 // ---------------------------------------------------------------- support
 
@@ -370,18 +371,6 @@ print(json.dumps(out))
 });
 
 // ---------------------------------------------------------------- properties
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(rnd: () => number, xs: readonly T[]): T {
   return xs[Math.floor(rnd() * xs.length)];

@@ -3,6 +3,7 @@
 // values, same frozen tuples, same -0), and it must give up on every text
 // the general parser refuses.
 import assert from "node:assert/strict";
+import { rng } from "../tests/_random.ts";
 import { callFromSequence } from "./_call_message.ts";
 import { NOT_COMPACT, parseCompact, parseCompactCall } from "./_serpent_compact.ts";
 import { SerpentParser } from "./_serpent_decode.ts";
@@ -44,16 +45,6 @@ function assertSame(actual: unknown, expected: unknown, doc: string): void {
     }
   };
   walk(actual, expected);
-}
-
-/** A small seeded generator (mulberry32), so that a failure can be replayed. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const STRING_BODIES = [

@@ -13,6 +13,7 @@ import {
   pyStrRepr,
   SERPENT_HEADER,
 } from "./serpent.ts";
+import { rng as prng } from "../tests/_random.ts";
 
 const ser = createSerpentSerializer();
 const enc = new TextEncoder();
@@ -337,17 +338,6 @@ function concat(chunks: Uint8Array[]): Uint8Array {
 
 // ---------------------------------------------------------------------------
 // property test
-
-/** mulberry32 */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SPECIAL_FLOATS = [
   NaN,
