@@ -54,6 +54,52 @@ export function asciiText(b: Uint8Array, start: number, end: number): string {
   return s;
 }
 
+/** The value {@linkcode scanDecimal} read last. */
+export let decimalValue = 0;
+/** Whether the number {@linkcode scanDecimal} read last had a fraction. */
+export let decimalIsFloat = false;
+
+/**
+ * Reads `digits[.digits]` at `i`: at most 15 digits in all, no leading zero
+ * before another digit, at least one digit after a dot. The value (in
+ * {@linkcode decimalValue}) is exact: the digits and the power of ten are
+ * exact doubles, so one division rounds correctly, as `Number(text)` does.
+ *
+ * @param b The payload.
+ * @param i Where the first digit is.
+ * @param n Where the payload ends.
+ * @returns Where the number ends, or -1 when it is not of that form.
+ */
+export function scanDecimal(b: Uint8Array, i: number, n: number): number {
+  let c = i < n ? b[i] : -1;
+  if (c < 0x30 || c > 0x39) return -1;
+  if (c === 0x30 && i + 1 < n && b[i + 1] >= 0x30 && b[i + 1] <= 0x39) return -1;
+  let value = 0;
+  let digits = 0;
+  while (c >= 0x30 && c <= 0x39) {
+    value = value * 10 + (c - 0x30);
+    digits++;
+    c = ++i < n ? b[i] : -1;
+  }
+  const isFloat = c === 0x2e; // .
+  if (isFloat) {
+    const from = ++i;
+    c = i < n ? b[i] : -1;
+    while (c >= 0x30 && c <= 0x39) {
+      value = value * 10 + (c - 0x30);
+      c = ++i < n ? b[i] : -1;
+    }
+    const fraction = i - from;
+    digits += fraction;
+    if (fraction === 0 || digits > 15) return -1;
+    value /= POW10[fraction];
+  }
+  if (digits > 15) return -1;
+  decimalValue = value;
+  decimalIsFloat = isFloat;
+  return i;
+}
+
 /**
  * The str of the UTF-8 bytes `b[start..end)`, for the decoders' fast
  * paths: ASCII made by hand (a dict `key` through the cache), anything else

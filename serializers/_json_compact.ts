@@ -17,7 +17,7 @@
  */
 
 import { type ClassRegistry, setOwn } from "./registry.ts";
-import { POW10, utf8Text } from "./_ascii.ts";
+import { decimalValue, scanDecimal, utf8Text } from "./_ascii.ts";
 
 /** What {@linkcode parseJsonCompact} returns when the payload is not for it. */
 export const NOT_COMPACT: unique symbol = Symbol("not compact");
@@ -32,7 +32,6 @@ const C_TAB = 9,
   C_DQUOTE = 34,
   C_COMMA = 44,
   C_MINUS = 45,
-  C_DOT = 46,
   C_0 = 48,
   C_9 = 57,
   C_COLON = 58,
@@ -205,38 +204,15 @@ class JsonParser {
   /** `-?(0|[1-9][0-9]*)(.[0-9]+)?` of at most 15 digits in all, as `JSON.parse` reads it. */
   number(): unknown {
     let i = this.pos;
-    let c = this.at(i);
-    const negative = c === C_MINUS;
-    if (negative) c = this.at(++i);
-    if (c < C_0 || c > C_9) return NOT_COMPACT;
-    if (c === C_0) {
-      const d = this.at(i + 1);
-      if (d >= C_0 && d <= C_9) return NOT_COMPACT;
-    }
-    let value = 0;
-    let digits = 0;
-    while (c >= C_0 && c <= C_9) {
-      value = value * 10 + (c - C_0);
-      digits++;
-      c = this.at(++i);
-    }
-    if (c === C_DOT) {
-      c = this.at(++i);
-      const from = i;
-      while (c >= C_0 && c <= C_9) {
-        value = value * 10 + (c - C_0);
-        c = this.at(++i);
-      }
-      const fraction = i - from;
-      digits += fraction;
-      if (fraction === 0 || digits > 15) return NOT_COMPACT;
-      // the digits and the power of ten are exact doubles: one division rounds correctly
-      value /= POW10[fraction];
-    }
+    const negative = this.at(i) === C_MINUS;
+    if (negative) i++;
+    const end = scanDecimal(this.b, i, this.n);
     // exponents and longer numbers: the general path
-    if (digits > 15 || c === 101 || c === 69) return NOT_COMPACT;
-    this.pos = i;
-    return negative ? -value : value;
+    if (end < 0) return NOT_COMPACT;
+    const c = this.at(end);
+    if (c === 101 || c === 69) return NOT_COMPACT;
+    this.pos = end;
+    return negative ? -decimalValue : decimalValue;
   }
 
   /** A str with no escape and no control character; its bytes are UTF-8. A `key` is cached. */

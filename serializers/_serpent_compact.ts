@@ -18,7 +18,7 @@
 
 import { callMessage } from "./_call_message.ts";
 import { type ClassRegistry, setOwn } from "./registry.ts";
-import { POW10, utf8Text } from "./_ascii.ts";
+import { decimalIsFloat, decimalValue, scanDecimal, utf8Text } from "./_ascii.ts";
 import { EMPTY_TUPLE, finishSerpentDict } from "./_serpent_decode.ts";
 import type { CallMessage } from "./types.ts";
 
@@ -38,7 +38,6 @@ const C_LF = 10,
   C_RPAREN = 41,
   C_COMMA = 44,
   C_MINUS = 45,
-  C_DOT = 46,
   C_0 = 48,
   C_9 = 57,
   C_COLON = 58,
@@ -170,38 +169,12 @@ class CompactParser {
 
   /** A decimal int or a `digits.digits` float of at most 15 digits in all, nothing else. */
   number(): Result {
-    let i = this.pos;
-    let c = this.at(i);
-    if (c === C_0) {
-      const d = this.at(i + 1);
-      if (d >= C_0 && d <= C_9) return NOT_COMPACT;
-    }
-    let value = 0;
-    let digits = 0;
-    while (c >= C_0 && c <= C_9) {
-      value = value * 10 + (c - C_0);
-      digits++;
-      c = this.at(++i);
-    }
-    const isFloat = c === C_DOT;
-    if (isFloat) {
-      c = this.at(++i);
-      const from = i;
-      while (c >= C_0 && c <= C_9) {
-        value = value * 10 + (c - C_0);
-        c = this.at(++i);
-      }
-      const fraction = i - from;
-      digits += fraction;
-      if (fraction === 0 || digits > 15) return NOT_COMPACT;
-      // the digits and the power of ten are exact doubles: one division rounds correctly
-      value /= POW10[fraction];
-    }
+    const end = scanDecimal(this.b, this.pos, this.n);
     // exponents, imaginary numbers, underscores, other radixes, long ints: the general parser
-    if (digits > 15 || !endsValue(c)) return NOT_COMPACT;
-    this.isFloat = isFloat;
-    this.pos = i;
-    return value;
+    if (end < 0 || !endsValue(this.at(end))) return NOT_COMPACT;
+    this.isFloat = decimalIsFloat;
+    this.pos = end;
+    return decimalValue;
   }
 
   /**
