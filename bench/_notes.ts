@@ -213,9 +213,9 @@ changes (json's rows only).
   (1.28–2.04×). Serpent and json gained the most this session (their decoders' fast paths), and
   every serializer now holds in some runs and misses in others: a raw round trip takes ~77 µs here,
   1% is under 1 µs, and the rows move by 2–3 points between identical runs. Per call in one process,
-  client and daemon together spend 2.3 µs of JavaScript with msgpack, 2.5 µs with marshal, 2.9 µs
-  with serpent and 3.0 µs with json; the write system calls and the waiting are the raw ping-pong's
-  own (see the profiles).
+  client and daemon together spend 2.3 µs of JavaScript with msgpack, 2.5 µs with marshal, 2.7 µs
+  with json and 2.8 µs with serpent (3.6–3.7 µs before this session); the write system calls
+  and the waiting are the raw ping-pong's own (see the profiles).
 - **CPU per call ≤ 1.1 × raw**: msgpack 1.11× (73.7 µs against 66.6), where runs A and B held
   (1.09×, 1.10×); marshal 1.08×, json 1.11×, serpent 1.17×. The "~40 µs floor" rows use the issue's
   figure from another period: unpinned, the raw round trip alone is 67 µs here; pinned to one CPU it
