@@ -179,7 +179,7 @@ export function paramNames(fn: (...args: never[]) => unknown): string[] | null {
  * @param name The method name, for error messages.
  * @param args Positional arguments.
  * @param kwargs Keyword arguments, or null.
- * @returns The arguments to call with.
+ * @returns The arguments to call with (`args` itself when there are no keyword arguments).
  * @throws {TypeError} Python's messages for unexpected or duplicate keywords.
  */
 export function bindArguments(
@@ -188,10 +188,10 @@ export function bindArguments(
   args: readonly unknown[],
   kwargs: Record<string, unknown> | null,
 ): unknown[] {
+  // no keyword arguments (the usual call): the positional ones as they are, not copied
+  if (!kwargs || isEmpty(kwargs)) return args as unknown[];
   const out = [...args];
-  if (!kwargs) return out;
   const keys = Object.keys(kwargs);
-  if (keys.length === 0) return out;
   const names = paramNames(fn) ?? [];
   const extra: Record<string, unknown> = {};
   let hasExtra = false;
@@ -215,4 +215,10 @@ export function bindArguments(
   }
   if (hasExtra) out[kwIndex] = extra;
   return out;
+}
+
+/** Whether an object has no enumerable key. */
+function isEmpty(o: Record<string, unknown>): boolean {
+  for (const _ in o) return false;
+  return true;
 }
