@@ -193,20 +193,22 @@ body is read in place without the 256 KB copy (no gain: one more read and wake-u
 ### Targets missed: by how much, and why
 
 Figures from this run, with the previous report's (sixth session) in brackets. Several rows swing
-across a target's line from one run to the next, so two other full runs of this session are quoted
+across a target's line from one run to the next, so three other full runs of this session are quoted
 too: run A of the code before the new-connection change, run B of the code before the last two json
-changes (json's rows only).
+changes (json's rows only), and run C of the final code (this run's code, plus refactors and one
+less array copy per call on the daemon).
 
-| Target | This run | Run B | Run A | Previous report |
-| --- | --- | --- | --- | --- |
-| One at a time ≥ 90% of raw, msgpack | **90.1%** | **92.6%** | **90.2%** | 89% |
-| — marshal | **92.5%** | 87.9% | 87.3% | 88% |
-| — json | **90.4%** | 85.8% | 86.1% | 83% |
-| — serpent | 87.0% | 88.6% | 87.8% | 84% |
-| CPU per call ≤ 1.1× raw (msgpack) | 1.11× | **1.10×** | **1.09×** | 1.11× |
-| Bulk msgpack ≥ 50% of raw bulk, 10 MB | 34% | 32% | 33% | 35% |
-| New connections ≥ 3× Pyro5 | **3.08×** | **3.31×** | 2.71× | 2.69× |
-| Python clients ≥ 3× (Pyro5's daemon collapsed?) | **3.83×** (yes, 7.9k) | 1.14× (no, 27.1k) | 1.34× (no, 21.6k) | 3.80× (yes) |
+| Target | This run | Run C | Run B | Run A | Previous report |
+| --- | --- | --- | --- | --- | --- |
+| One at a time ≥ 90% of raw, msgpack | **90.1%** | 87.3% | **92.6%** | **90.2%** | 89% |
+| — marshal | **92.5%** | **91.6%** | 87.9% | 87.3% | 88% |
+| — json | **90.4%** | 89.3% | 85.8% | 86.1% | 83% |
+| — serpent | 87.0% | 86.9% | 88.6% | 87.8% | 84% |
+| CPU per call ≤ 1.1× raw (msgpack) | 1.11× | 1.11× | **1.10×** | **1.09×** | 1.11× |
+| Bulk msgpack ≥ 50% of raw bulk, 1 MB | **59%** | 48% | **57%** | **60%** | **62%** |
+| Bulk msgpack ≥ 50% of raw bulk, 10 MB | 34% | 35% | 32% | 33% | 35% |
+| New connections ≥ 3× Pyro5 | **3.08×** | **3.42×** | **3.31×** | 2.71× | 2.69× |
+| Python clients ≥ 3× (Pyro5's daemon collapsed?) | **3.83×** (yes, 7.9k) | **3.64×** (yes, 7.8k) | 1.14× (no, 27.1k) | 1.34× (no, 21.6k) | 3.80× (yes) |
 
 - **One call at a time ≥ 90% of raw ping-pong**: msgpack 90.1% (11,730 calls/s against 13,020 round
   trips/s), marshal 92.5%, json 90.4% (83%), serpent 87.0% (84%); above Pyro5 for every serializer
@@ -220,7 +222,9 @@ changes (json's rows only).
   (1.09×, 1.10×); marshal 1.08×, json 1.11×, serpent 1.17×. The "~40 µs floor" rows use the issue's
   figure from another period: unpinned, the raw round trip alone is 67 µs here; pinned to one CPU it
   is 11 µs, and those rows hold (below).
-- **Bulk msgpack ≥ 50% of raw bulk**: holds at 1 MB (59%), 34% at 10 MB (35%). Raw bulk is a
+- **Bulk msgpack ≥ 50% of raw bulk**: holds at 1 MB in this run (59%; 48% in run C, though a
+  scratch A/B of this run's commit against the final one, three rounds, showed no loss), 34% at
+  10 MB (35%). Raw bulk is a
   one-way stream into a reused buffer. An echo that hands its bytes to the caller must read each
   message into new memory, and plain Deno doing exactly that reached 76% (1 MB) and 38% (10 MB) of
   raw bulk in the same run: at 10 MB the target is above what Deno itself does, and Tyro's 1932 MB/s
