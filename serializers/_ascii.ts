@@ -54,6 +54,38 @@ export function asciiText(b: Uint8Array, start: number, end: number): string {
   return s;
 }
 
+/** A position in a payload's bytes: what the decoders' fast paths share. */
+export class ByteCursor {
+  readonly b: Uint8Array;
+  readonly n: number;
+  pos: number;
+
+  constructor(b: Uint8Array, pos: number) {
+    this.b = b;
+    this.n = b.length;
+    this.pos = pos;
+  }
+
+  /** The byte at `i`, or -1 past the end. */
+  at(i: number): number {
+    return i < this.n ? this.b[i] : -1;
+  }
+
+  /**
+   * Whether a word of `length` bytes (4 or 5) whose first four bytes,
+   * little-endian, are `first4` comes next (the fifth is the caller's to
+   * check); steps over it if so.
+   */
+  word(first4: number, length: number): boolean {
+    const i = this.pos;
+    if (i + length > this.n) return false;
+    const b = this.b;
+    if ((b[i] | b[i + 1] << 8 | b[i + 2] << 16 | b[i + 3] << 24) !== first4) return false;
+    this.pos = i + length;
+    return true;
+  }
+}
+
 /** The value {@linkcode scanDecimal} read last. */
 export let decimalValue = 0;
 /** Whether the number {@linkcode scanDecimal} read last had a fraction. */

@@ -17,7 +17,7 @@
  */
 
 import { type ClassRegistry, setOwn } from "./registry.ts";
-import { decimalValue, scanDecimal, utf8Text } from "./_ascii.ts";
+import { ByteCursor, decimalValue, scanDecimal, utf8Text } from "./_ascii.ts";
 
 /** What {@linkcode parseJsonCompact} returns when the payload is not for it. */
 export const NOT_COMPACT: unique symbol = Symbol("not compact");
@@ -119,14 +119,11 @@ export function parseJsonCompactCall(
 }
 
 /** One parse of one payload. */
-class JsonParser {
-  readonly b: Uint8Array;
-  readonly n: number;
+class JsonParser extends ByteCursor {
   depth: number;
   readonly maxDepth: number;
   readonly registry: ClassRegistry;
   readonly special: SpecialDict;
-  pos = 0;
 
   constructor(
     b: Uint8Array,
@@ -135,17 +132,11 @@ class JsonParser {
     registry: ClassRegistry,
     special: SpecialDict,
   ) {
-    this.b = b;
-    this.n = b.length;
+    super(b, 0);
     this.depth = depth;
     this.maxDepth = maxDepth;
     this.registry = registry;
     this.special = special;
-  }
-
-  /** The byte at `i`, or -1 past the end. */
-  at(i: number): number {
-    return i < this.n ? this.b[i] : -1;
   }
 
   /** Whether `bytes` come next; steps over them if so. */
@@ -181,24 +172,14 @@ class JsonParser {
       case C_LBRACE:
         return this.object();
       case 110: // null
-        return this.word(0x6c6c756e, 4, null);
+        return this.word(0x6c6c756e, 4) ? null : NOT_COMPACT;
       case 116: // true
-        return this.word(0x65757274, 4, true);
+        return this.word(0x65757274, 4) ? true : NOT_COMPACT;
       case 102: // false
-        return this.at(this.pos + 4) === 0x65 ? this.word(0x736c6166, 5, false) : NOT_COMPACT;
+        return this.at(this.pos + 4) === 0x65 && this.word(0x736c6166, 5) ? false : NOT_COMPACT;
     }
     if (c === C_MINUS || (c >= C_0 && c <= C_9)) return this.number();
     return NOT_COMPACT;
-  }
-
-  /** A word whose first four bytes, little-endian, are `first4`, `length` bytes long. */
-  word(first4: number, length: number, value: unknown): unknown {
-    const i = this.pos;
-    if (i + length > this.n) return NOT_COMPACT;
-    const b = this.b;
-    if ((b[i] | b[i + 1] << 8 | b[i + 2] << 16 | b[i + 3] << 24) !== first4) return NOT_COMPACT;
-    this.pos = i + length;
-    return value;
   }
 
   /** `-?(0|[1-9][0-9]*)(.[0-9]+)?` of at most 15 digits in all, as `JSON.parse` reads it. */

@@ -179,15 +179,6 @@ export class JsonWriter {
     if (s.length >= 64 || !this.w.quoted(s, C_DQUOTE)) this.w.text(quote(s));
   }
 
-  /**
-   * Appends text as it is: JSON punctuation, or a string already quoted.
-   *
-   * @param text The text.
-   */
-  raw(text: string): void {
-    this.w.text(text);
-  }
-
   enter(): void {
     if (++this.depth > this.maxDepth) {
       fail(`nesting deeper than ${this.maxDepth} levels (or a cycle)`);

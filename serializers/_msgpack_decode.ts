@@ -269,7 +269,7 @@ export class MsgpackReader {
     return obj;
   }
 
-  /** A map key: a short ASCII str through the key cache (see `_keys.ts`), else any value. */
+  /** A map key: a short ASCII str through the key cache (see `_ascii.ts`), else any value. */
   key(): unknown {
     const p = this.pos;
     const t = p < this.end ? this.bytes[p] : 0;

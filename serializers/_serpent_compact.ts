@@ -18,7 +18,7 @@
 
 import { callMessage } from "./_call_message.ts";
 import { type ClassRegistry, setOwn } from "./registry.ts";
-import { decimalIsFloat, decimalValue, scanDecimal, utf8Text } from "./_ascii.ts";
+import { ByteCursor, decimalIsFloat, decimalValue, scanDecimal, utf8Text } from "./_ascii.ts";
 import { EMPTY_TUPLE, finishSerpentDict } from "./_serpent_decode.ts";
 import type { CallMessage } from "./types.ts";
 
@@ -103,26 +103,17 @@ function isCompactCandidate(data: Uint8Array): boolean {
 }
 
 /** One parse of one payload. */
-class CompactParser {
-  readonly b: Uint8Array;
-  readonly n: number;
+class CompactParser extends ByteCursor {
   readonly registry: ClassRegistry;
   readonly maxDepth: number;
-  pos = HEADER.length;
   depth = 0;
   /** Whether the number {@linkcode CompactParser.number} read last was a float. */
   isFloat = false;
 
   constructor(b: Uint8Array, registry: ClassRegistry, maxDepth: number) {
-    this.b = b;
-    this.n = b.length;
+    super(b, HEADER.length);
     this.registry = registry;
     this.maxDepth = maxDepth;
-  }
-
-  /** The byte at `i`, or -1 past the end. */
-  at(i: number): number {
-    return i < this.n ? this.b[i] : -1;
   }
 
   value(): Result {
@@ -159,12 +150,7 @@ class CompactParser {
 
   /** A name whose first four bytes, little-endian, are `first4`, `length` bytes long. */
   name(first4: number, length: number, value: unknown): Result {
-    const i = this.pos;
-    if (i + length > this.n) return NOT_COMPACT;
-    const b = this.b;
-    if ((b[i] | b[i + 1] << 8 | b[i + 2] << 16 | b[i + 3] << 24) !== first4) return NOT_COMPACT;
-    this.pos = i + length;
-    return endsValue(this.at(i + length)) ? value : NOT_COMPACT;
+    return this.word(first4, length) && endsValue(this.at(this.pos)) ? value : NOT_COMPACT;
   }
 
   /** A decimal int or a `digits.digits` float of at most 15 digits in all, nothing else. */

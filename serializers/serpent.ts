@@ -280,11 +280,7 @@ class Encoder {
   constructor(registry: ClassRegistry, maxDepth: number) {
     this.registry = registry;
     this.maxDepth = maxDepth;
-    const w = this.w;
-    w.ensure(HEADER_BYTES.length);
-    const b = w.buf;
-    for (let i = 0; i < HEADER_BYTES.length; i++) b[i] = HEADER_BYTES[i];
-    w.pos = HEADER_BYTES.length;
+    this.w.bytes(HEADER_BYTES);
   }
 
   enter(container: unknown): void {
