@@ -65,6 +65,12 @@ export interface ResultRow {
   pyro5: Stat | null;
   /** Tyro median / Pyro5 median. */
   ratio: number | null;
+  /**
+   * The raw floor or ceiling measured in the same rounds as this row (raw
+   * ping-pong round trips/s for one call at a time, its CPU for the CPU rows,
+   * raw one-way bulk GB/s for bulk msgpack): the targets set the row against it.
+   */
+  floor?: Stat | null;
   /** What the row measures, when not obvious. */
   note?: string;
   /** Failures while measuring. */
@@ -419,6 +425,9 @@ async function main(): Promise<number> {
   };
   const S = {
     reps: Number(opt.reps ?? (quick ? 1 : 3)),
+    // one call at a time sits near its target (90% of raw) and swings by a few points
+    // between rounds: more rounds for it
+    repsSmall: Number(opt.reps ?? (quick ? 1 : 5)),
     seconds: Number(opt.seconds ?? (quick ? 0.1 : 1)),
     warmup: quick ? 0 : 0.3,
     // the rows of small operations measure V8's steady state: its optimizing compiler still
@@ -485,18 +494,36 @@ async function main(): Promise<number> {
   };
   // Tyro and Pyro5 take turns, one repetition per process, so that load
   // from elsewhere on the machine hits both sides alike; `extra` (a raw
-  // floor repetition) runs in the same rounds.
-  const both = async (x: Partial<ClientSpec>, extra?: () => Promise<void>) => {
-    const t: ClientOutcome = { lines: [] }, p: ClientOutcome = { lines: [] };
-    for (let i = 0; i < S.reps; i++) {
-      if (extra) await extra();
-      const runT = async () => merge(t, await runClient(tyroClient(tSpec({ ...x, reps: 1 })), T));
-      const runP = async () => merge(p, await runClient(pyClient(pSpec({ ...x, reps: 1 })), T));
-      if (i % 2) await runP(), await runT();
-      else await runT(), await runP();
+  // floor repetition) runs in the same rounds, and its figures are kept with
+  // the row's (`e`) so that the row is set against the floor measured beside it.
+  // Several rows given together share their rounds: round i measures each row
+  // once, starting with row i, so that no row is always the first measured.
+  const rounds = async (
+    xs: Partial<ClientSpec>[],
+    reps: number,
+    extra?: () => Promise<ClientOutcome>,
+  ) => {
+    const o = xs.map(() => ({
+      t: { lines: [] } as ClientOutcome,
+      p: { lines: [] } as ClientOutcome,
+      e: { lines: [] } as ClientOutcome,
+    }));
+    for (let i = 0; i < reps; i++) {
+      for (let j = 0; j < xs.length; j++) {
+        const k = (i + j) % xs.length, x = xs[k], into = o[k];
+        if (extra) merge(into.e, await extra());
+        const runT = async () =>
+          merge(into.t, await runClient(tyroClient(tSpec({ ...x, reps: 1 })), T));
+        const runP = async () =>
+          merge(into.p, await runClient(pyClient(pSpec({ ...x, reps: 1 })), T));
+        if (i % 2) await runP(), await runT();
+        else await runT(), await runP();
+      }
     }
-    return { t: summarize(t), p: summarize(p) };
+    return o.map((r) => ({ t: summarize(r.t), p: summarize(r.p), e: summarize(r.e) }));
   };
+  const both = async (x: Partial<ClientSpec>, extra?: () => Promise<ClientOutcome>) =>
+    (await rounds([x], S.reps, extra))[0];
   /** A row's two figures and their errors, from a {@linkcode both} result. */
   const figures = (r: Awaited<ReturnType<typeof both>>) => ({
     tyro: r.t.value,
@@ -508,8 +535,11 @@ async function main(): Promise<number> {
   const rawConnect: ClientOutcome = { lines: [] };
   const rawEcho = new Map<number, ClientOutcome>();
   let rawS: Server | null = null;
-  const rawRep = async (scenario: "calls" | "bulk" | "connect" | "echo", size = 0) => {
-    if (!rawS) return;
+  const rawRep = async (
+    scenario: "calls" | "bulk" | "connect" | "echo",
+    size = 0,
+  ): Promise<ClientOutcome> => {
+    if (!rawS) return { lines: [] };
     const rs = {
       ...base,
       ...(scenario === "calls" || scenario === "connect" ? { warmup: S.warmupSmall } : {}),
@@ -524,13 +554,15 @@ async function main(): Promise<number> {
       if (!rawEcho.has(size)) rawEcho.set(size, { lines: [] });
       into = rawEcho.get(size)!;
     }
-    merge(into, await runClient(denoCmd("bench/_raw.ts", ["client", JSON.stringify(rs)]), T));
+    const o = await runClient(denoCmd("bench/_raw.ts", ["client", JSON.stringify(rs)]), T);
+    merge(into, o);
+    return o;
   };
   try {
     if (only.has("raw")) {
       rawS = await startServer(denoCmd("bench/_raw.ts", ["server"]));
     }
-    const calls: Record<string, { t: Measured; p: Measured }> = {};
+    const calls: Record<string, { t: Measured; p: Measured; e: Measured }> = {};
     if (only.has("calls")) {
       if (!quick) {
         // Each daemon serves every serializer for a while before anything is measured: the
@@ -544,17 +576,23 @@ async function main(): Promise<number> {
         }
       }
       log("one call at a time, one connection");
+      // the serializers share their rounds (each takes every place in turn), with a raw
+      // ping-pong repetition before each measurement
+      const measured = await rounds(
+        SERIALIZERS.map((ser) => ({ scenario: "calls", serializer: ser, warmup: S.warmupSmall })),
+        S.repsSmall,
+        () => rawRep("calls"),
+      );
+      SERIALIZERS.forEach((ser, i) => calls[ser] = measured[i]);
       for (const ser of SERIALIZERS) {
-        const r = calls[ser] = await both(
-          { scenario: "calls", serializer: ser, warmup: S.warmupSmall },
-          () => rawRep("calls"),
-        );
+        const r = calls[ser];
         addRow({
           id: `calls.${ser}`,
           group: "calls",
           label: `calls/s one at a time, ${ser}`,
           unit: "/s",
           ...figures(r),
+          floor: r.e.value,
         });
       }
       for (const ser of SERIALIZERS) {
@@ -567,6 +605,7 @@ async function main(): Promise<number> {
           lowerIsBetter: true,
           tyro: r.t.cpu,
           pyro5: r.p.cpu,
+          floor: r.e.cpu,
           note: `client ${fmt(r.t.clientCpu?.median)} + server ${
             fmt(r.t.serverCpu?.median)
           } (Tyro); client ${fmt(r.p.clientCpu?.median)} + server ${
@@ -669,7 +708,13 @@ async function main(): Promise<number> {
               seconds: S.bulkSeconds,
               warmup: S.warmup,
             },
-            ser === "msgpack" ? () => rawRep("bulk").then(() => rawRep("echo", size)) : undefined,
+            ser === "msgpack"
+              ? async () => {
+                const oneWay = await rawRep("bulk");
+                await rawRep("echo", size);
+                return oneWay;
+              }
+              : undefined,
           );
           const mb = size >= 1e6 ? `${size / 1e6} MB` : `${size / 1024} KB`;
           addRow({
@@ -678,6 +723,7 @@ async function main(): Promise<number> {
             label: `bulk echo ${mb} bytes, ${ser} (MB/s)`,
             unit: "MB/s",
             ...figures(r),
+            ...(ser === "msgpack" ? { floor: r.e.value } : {}),
             note: "MB/s counts the payload both ways (2 × size per echo)",
           });
         }
@@ -1015,12 +1061,16 @@ export function computeTargets(
   for (const ser of SERIALIZERS) {
     const c = get(`calls.${ser}`);
     if (!c) continue;
+    // against the raw repetitions run in the same rounds when there are any
+    const floor = med(c.floor) ?? rawRt;
     target(
       `one call at a time ≥ 90% of raw ping-pong, ${ser}`,
-      rawRt && med(c.tyro) ? med(c.tyro)! / rawRt : null,
+      floor && med(c.tyro) ? med(c.tyro)! / floor : null,
       0.9,
       ">=",
-      `${fmt(med(c.tyro))} calls/s vs ${fmt(rawRt)} round trips/s`,
+      `${fmt(med(c.tyro))} calls/s vs ${fmt(floor)} round trips/s${
+        med(c.floor) === null ? "" : " (raw, same rounds)"
+      }`,
     );
     target(
       `one call at a time above Pyro5, ${ser}`,
@@ -1057,12 +1107,16 @@ export function computeTargets(
   for (const size of bulkSizes) {
     const b = get(`bulk.${size}.msgpack`);
     if (b) {
+      const paired = med(b.floor);
+      const ceiling = paired === null ? rawBulkMB : paired * 1000;
       target(
         `bulk msgpack ≥ 50% of raw bulk (${size} B)`,
-        rawBulkMB && med(b.tyro) ? med(b.tyro)! / rawBulkMB : null,
+        ceiling && med(b.tyro) ? med(b.tyro)! / ceiling : null,
         0.5,
         ">=",
-        `${fmt(med(b.tyro))} MB/s vs raw ${fmt(rawBulkMB)} MB/s`,
+        `${fmt(med(b.tyro))} MB/s vs raw ${fmt(ceiling)} MB/s${
+          paired === null ? "" : " (same rounds)"
+        }`,
       );
     }
     const s = get(`bulk.${size}.serpent`);
@@ -1103,13 +1157,16 @@ export function computeTargets(
     }
   }
   const cm2 = get("cpu.msgpack");
-  if (cm2 && rawCpu) {
+  const cpuFloor = med(cm2?.floor) ?? rawCpu;
+  if (cm2 && cpuFloor) {
     target(
       "CPU per call ≤ 1.1 × raw ping-pong CPU of the same run (msgpack)",
-      med(cm2.tyro) === null ? null : med(cm2.tyro)! / rawCpu,
+      med(cm2.tyro) === null ? null : med(cm2.tyro)! / cpuFloor,
       1.1,
       "<=",
-      `${fmt(med(cm2.tyro)! * 100)} µs vs ${fmt(rawCpu * 100)} µs per raw round trip`,
+      `${fmt(med(cm2.tyro)! * 100)} µs vs ${fmt(cpuFloor * 100)} µs per raw round trip${
+        med(cm2.floor) === null ? "" : " (same rounds)"
+      }`,
     );
   }
   const cn = get("connect");
