@@ -92,6 +92,24 @@ export class MessageReader {
    */
   push(chunk: Uint8Array, length: number = chunk.length): Message[] {
     const out: Message[] = [];
+    this.pushInto(chunk, length, out);
+    return out;
+  }
+
+  /**
+   * Like {@linkcode MessageReader.push}, but puts the messages into an array
+   * the caller keeps for every chunk (a new array per chunk is garbage on
+   * every read): they go to `out[0]`, `out[1]`, … and the count is returned.
+   * Slots past the count are left as they were.
+   *
+   * @param chunk Bytes in stream order.
+   * @param length How many of them, from the start of `chunk`.
+   * @param out Where the completed messages go, from index 0.
+   * @returns How many messages this chunk completed.
+   * @throws {ProtocolError} On a malformed message; the reader is then unusable.
+   */
+  pushInto(chunk: Uint8Array, length: number, out: (Message | null)[]): number {
+    let count = 0;
     let pos = 0;
     const n = Math.min(length, chunk.length);
     while (pos < n) {
@@ -105,7 +123,7 @@ export class MessageReader {
             let body: Uint8Array;
             if (bodySize < LENT_MIN) body = copyRange(chunk, start, bodySize);
             else (body = this.#newBody(bodySize)).set(chunk.subarray(start, start + bodySize));
-            out.push(decodeBody(header, body, this.#options));
+            out[count++] = decodeBody(header, body, this.#options);
             pos = start + bodySize;
             continue;
           }
@@ -123,7 +141,7 @@ export class MessageReader {
         checkPrefix(head, this.#headLen);
         if (this.#headLen < HEADER_SIZE) break;
         this.#startBody(decodeHeader(head, this.#options));
-        if (this.#body!.length === 0) out.push(this.#finish());
+        if (this.#body!.length === 0) out[count++] = this.#finish();
         continue;
       }
       const body = this.#body!;
@@ -131,9 +149,9 @@ export class MessageReader {
       body.set(chunk.subarray(pos, pos + take), this.#bodyLen);
       this.#bodyLen += take;
       pos += take;
-      if (this.#bodyLen === body.length) out.push(this.#finish());
+      if (this.#bodyLen === body.length) out[count++] = this.#finish();
     }
-    return out;
+    return count;
   }
 
   #headBuffer(): Uint8Array {
