@@ -375,6 +375,59 @@ export function headerAt(bytes: Uint8Array, at: number, options: DecodeOptions):
 }
 
 /**
+ * The everyday message read in one piece: a whole message of fewer than
+ * `maxBody` body bytes at `at`, without annotations or compression, decoded
+ * with its payload copied out of `bytes` and no header object in between.
+ * Anything else is left to {@linkcode headerAt} and {@linkcode decodeBody}.
+ *
+ * @param bytes A buffer that will be reused (the payload is copied).
+ * @param at Where the message starts.
+ * @param end Where the bytes present end.
+ * @param maxBody Bodies this large or larger are not for this path.
+ * @param options The size limit.
+ * @returns The message, or null when it is not such a message.
+ * @throws {ProtocolError} On a wrong tag, version or magic number.
+ * @internal
+ */
+export function plainMessageAt(
+  bytes: Uint8Array,
+  at: number,
+  end: number,
+  maxBody: number,
+  options: DecodeOptions,
+): Message | null {
+  if (end - at < HEADER_SIZE) return null;
+  const flags = (bytes[at + 8] << 8) | bytes[at + 9];
+  if (
+    bytes[at + 16] !== 0 || bytes[at + 17] !== 0 || bytes[at + 18] !== 0 || bytes[at + 19] !== 0 ||
+    bytes[at + 12] !== 0 || (flags & Flags.COMPRESSED) !== 0
+  ) return null;
+  prefixAt(bytes, at, HEADER_SIZE);
+  const dataSize = (bytes[at + 13] << 16) + (bytes[at + 14] << 8) + bytes[at + 15];
+  if (dataSize >= maxBody || end - at - HEADER_SIZE < dataSize) return null;
+  const max = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+  if (dataSize > max) {
+    throw new MessageTooLargeError(`message too large (${dataSize}, max=${max})`);
+  }
+  let correlationId: Uint8Array | null = null;
+  for (let i = at + 20; i < at + 36; i++) {
+    if (bytes[i] !== 0) {
+      correlationId = copyRange(bytes, at + 20, 16);
+      break;
+    }
+  }
+  return {
+    type: bytes[at + 6],
+    serializerId: bytes[at + 7],
+    flags,
+    seq: (bytes[at + 10] << 8) | bytes[at + 11],
+    correlationId,
+    annotations: NO_ANNOTATIONS_READ,
+    payload: copyRange(bytes, at + HEADER_SIZE, dataSize),
+  };
+}
+
+/**
  * Checks the parts of a header that are already there (tag, version,
  * magic), so that garbage is refused as early as possible.
  *

@@ -19,6 +19,7 @@ import {
   headerAt,
   type Message,
   type MessageHeader,
+  plainMessageAt,
 } from "./message.ts";
 
 /** Bodies up to this size are worth a buffer made ahead of time (no gain measured at 10 MB). */
@@ -116,6 +117,12 @@ export class MessageReader {
       if (this.#header === null) {
         // Fast path: a whole message inside the chunk, no header yet buffered.
         if (this.#headLen === 0 && n - pos >= HEADER_SIZE) {
+          const plain = plainMessageAt(chunk, pos, n, LENT_MIN, this.#options);
+          if (plain !== null) {
+            out[count++] = plain;
+            pos += HEADER_SIZE + plain.payload.length;
+            continue;
+          }
           const header = headerAt(chunk, pos, this.#options);
           const bodySize = header.annotationsSize + header.dataSize;
           const start = pos + HEADER_SIZE;

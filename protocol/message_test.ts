@@ -323,3 +323,56 @@ Deno.test("MessageReader.push() takes only the first `length` bytes of a chunk",
   assert.deepEqual(msg.payload, new Uint8Array([1, 2, 3]));
   assert.equal(reader.inMessage, false);
 });
+
+Deno.test("MessageReader.pushInto() fills the caller's array and reads like decodeMessage()", () => {
+  const corr = uuidToBytes("5eed0000-0000-4000-8000-000000000001");
+  const messages = [
+    // plain: read in one piece, correlation id and payload copied out of the reused buffer
+    encodeMessage({
+      type: MessageType.RESULT,
+      serializerId: 4,
+      seq: 1,
+      payload: new Uint8Array([9]),
+    }),
+    encodeMessage({
+      type: MessageType.INVOKE,
+      serializerId: 1,
+      seq: 2,
+      correlationId: corr,
+      payload: new Uint8Array([1, 2, 3]),
+    }),
+    encodeMessage({ type: MessageType.PING, serializerId: 42, seq: 3, payload: new Uint8Array(0) }),
+    // not plain: annotations, a compressed payload
+    encodeMessage({
+      type: MessageType.RESULT,
+      serializerId: 2,
+      seq: 4,
+      annotations: new Map([["XYZZ", new Uint8Array([7, 7])]]),
+      payload: new Uint8Array([4]),
+    }),
+    encodeMessage({
+      type: MessageType.RESULT,
+      serializerId: 2,
+      seq: 5,
+      payload: new Uint8Array(300).fill(5),
+    }, { compress: true }),
+  ];
+  const stream = joinParts(messages);
+  const buf = new Uint8Array(stream.length + 10);
+  buf.set(stream);
+  const out: (ReturnType<typeof decodeMessage> | null)[] = [null, null, null, null, null, null];
+  const sentinel = out[5];
+  const count = new MessageReader().pushInto(buf, stream.length, out);
+  assert.equal(count, 5);
+  assert.equal(out[5], sentinel); // slots past the count are left alone
+  buf.fill(0xee); // the transport reuses its buffer: nothing read may change
+  for (let i = 0; i < 5; i++) assert.deepEqual(out[i], decodeMessage(messages[i]));
+  assert.deepEqual(out[1]!.correlationId, corr);
+  assert.equal(out[0]!.correlationId, null);
+  assert.equal(out[4]!.flags & Flags.COMPRESSED, 0);
+  // a body cut off at the end of a chunk waits for the rest
+  const reader = new MessageReader();
+  assert.equal(reader.pushInto(messages[1], HEADER_SIZE + 1, out), 0);
+  assert.equal(reader.pushInto(messages[1].subarray(HEADER_SIZE + 1), 2, out), 1);
+  assert.deepEqual(out[0], decodeMessage(messages[1]));
+});
