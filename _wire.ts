@@ -260,10 +260,13 @@ export class MessageConnection {
     let batch = this.#batch;
     let pos = this.#batchPos;
     if (pos >= this.#batchEnd) {
+      // the written batch's parts are let go at once (an idle connection holds none)
+      const written = this.#batchEnd;
+      if (written > KEPT_SLOTS) batch.length = 0;
+      else for (let i = 0; i < written; i++) batch[i] = NO_BYTES;
+      this.#batchEnd = this.#batchPos = 0;
       if (this.#queued === 0) return null;
-      // the written batch's array becomes the queue, its parts let go
-      if (this.#batchEnd > KEPT_SLOTS) batch.length = 0;
-      else for (let i = 0; i < this.#batchEnd; i++) batch[i] = NO_BYTES;
+      // and its array becomes the queue
       this.#batch = this.#queue;
       this.#batchEnd = this.#queued;
       this.#queue = batch;
