@@ -28,6 +28,8 @@ export interface MessageConnectionOptions {
    * half closed; returning true takes over the close (to make it a little later).
    */
   onEndAfterShutdown?: (wire: MessageConnection) => boolean;
+  /** False when nobody reads the incoming messages' correlation ids (they come back null). */
+  correlationIds?: boolean;
 }
 
 /** The coalescing buffer of a connection that has not needed one (never written to). */
@@ -73,7 +75,10 @@ export class MessageConnection {
   constructor(conn: Connection, options: MessageConnectionOptions) {
     this.conn = conn;
     this.#options = options;
-    this.#reader = new MessageReader({ maxMessageSize: options.maxMessageSize });
+    this.#reader = new MessageReader({
+      maxMessageSize: options.maxMessageSize,
+      correlationIds: options.correlationIds,
+    });
   }
 
   /** True once closed. */

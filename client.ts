@@ -619,6 +619,8 @@ export class PyroProxy implements AsyncDisposable {
         onMessage: (msg) => this.#onMessage(msg),
         onClose: (error) => this.#onClose(wire, error),
         onEndAfterShutdown: deferEnd,
+        // a reply carries the random id the daemon made for the call; nothing here reads it
+        correlationIds: false,
       });
       this.#wire = wire;
       // the CONNECT waits for the first call (or bind) so that both leave in one write

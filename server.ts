@@ -35,7 +35,12 @@ import { makeConfig, type PyroConfig } from "./config.ts";
 import { DaemonError, ProtocolError, PyroError, SerializeError } from "./errors.ts";
 import { behaviorOf, type ExposedMembers, exposedMembers, isPrivateName } from "./expose.ts";
 import { Flags, MessageType } from "./protocol/constants.ts";
-import { encodeMessageForWrite, type Message, randomUuidBytes } from "./protocol/message.ts";
+import {
+  encodeMessageForWrite,
+  type Message,
+  RANDOM_CORRELATION_ID,
+  randomUuidBytes,
+} from "./protocol/message.ts";
 import {
   type ClassRegistry,
   DEFAULT_REGISTRY,
@@ -599,7 +604,8 @@ export class Daemon implements AsyncDisposable {
         serializerId,
         flags,
         seq,
-        correlationId: corr ?? randomUuidBytes(),
+        // Pyro5's daemon answers with the call's correlation id, or a new random one
+        correlationId: corr ?? RANDOM_CORRELATION_ID,
         annotations,
         payload,
       },
@@ -845,7 +851,7 @@ export class Daemon implements AsyncDisposable {
       serializer.id,
       flags | Flags.EXCEPTION,
       ctx.seq,
-      ctx.correlationId,
+      ctx.replyCorrelationId,
       payload,
       ann,
     );
@@ -869,8 +875,7 @@ export class Daemon implements AsyncDisposable {
       throw new ProtocolError(`unknown serializer id ${msg.serializerId}`);
     }
     const oneway = (msg.flags & Flags.ONEWAY) !== 0;
-    const corr = msg.correlationId ?? randomUuidBytes();
-    const ctx = new InvokeContext(msg, corr, session);
+    const ctx = new InvokeContext(msg, session);
     let call: CallMessage;
     try {
       if (msg.flags & Flags.KEEPSERIALIZED) call = blobCall(msg, serializer.id);
@@ -977,7 +982,7 @@ export class Daemon implements AsyncDisposable {
       serializer.id,
       0,
       msg.seq,
-      ctx.correlationId,
+      ctx.replyCorrelationId,
       payload,
       this.#replyAnnotations(ctx),
     );
@@ -1017,7 +1022,7 @@ export class Daemon implements AsyncDisposable {
         serializer.id,
         Flags.BATCH,
         msg.seq,
-        ctx.correlationId,
+        ctx.replyCorrelationId,
         serializer.dumps(results),
         this.#replyAnnotations(ctx),
       );
@@ -1178,21 +1183,37 @@ const NO_ANNOTATIONS: ReadonlyMap<string, Uint8Array> = new Map();
 
 /** The context of one INVOKE; its response annotations map is made on first use. */
 class InvokeContext implements CallContext {
-  correlationId: Uint8Array | null;
   annotations: ReadonlyMap<string, Uint8Array>;
   seq: number;
   serializerId: number;
   flags: number;
   client: ClientSession | null;
   #response: Map<string, Uint8Array> | undefined;
+  /** The call's id; undefined until one is asked for, when the request came without one. */
+  #correlationId: Uint8Array | null | undefined;
 
-  constructor(msg: Message, corr: Uint8Array, client: ClientSession) {
-    this.correlationId = corr;
+  constructor(msg: Message, client: ClientSession) {
+    this.#correlationId = msg.correlationId ?? undefined;
     this.annotations = msg.annotations;
     this.seq = msg.seq;
     this.serializerId = msg.serializerId;
     this.flags = msg.flags;
     this.client = client;
+  }
+
+  /** The request's correlation id, or (as Pyro5 makes one) a new random one for this call. */
+  get correlationId(): Uint8Array | null {
+    if (this.#correlationId === undefined) this.#correlationId = randomUuidBytes();
+    return this.#correlationId;
+  }
+
+  set correlationId(value: Uint8Array | null) {
+    this.#correlationId = value;
+  }
+
+  /** The id the reply carries: this call's, or a new random one written into the header. */
+  get replyCorrelationId(): Uint8Array {
+    return this.#correlationId ?? RANDOM_CORRELATION_ID;
   }
 
   get responseAnnotations(): Map<string, Uint8Array> {

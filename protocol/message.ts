@@ -95,6 +95,14 @@ export interface DecodeOptions {
    * @default {1073741824}
    */
   maxMessageSize?: number;
+  /**
+   * Set to false when nobody reads the messages' correlation ids: they come
+   * back as null and are not copied out (a proxy's reader, whose replies
+   * carry the random id a daemon makes for every call).
+   *
+   * @default {true}
+   */
+  correlationIds?: boolean;
 }
 
 /** The fields of a message to encode. */
@@ -248,7 +256,10 @@ function encode(
   out[15] = len & 0xff;
   out[16] = ann >>> 24, out[17] = (ann >> 16) & 0xff, out[18] = (ann >> 8) & 0xff;
   out[19] = ann & 0xff;
-  if (corr) out.set(corr, 20);
+  if (corr === RANDOM_CORRELATION_ID) {
+    const at = nextUuid();
+    for (let i = 0; i < 16; i++) out[20 + i] = uuidPool[at + i];
+  } else if (corr) out.set(corr, 20);
   else out.fill(0, 20, 36);
   out[36] = 0, out[37] = 0, out[38] = MAGIC >> 8, out[39] = MAGIC & 0xff;
   let pos = HEADER_SIZE;
@@ -356,13 +367,7 @@ export function headerAt(bytes: Uint8Array, at: number, options: DecodeOptions):
   if (dataSize + annotationsSize > max) {
     throw new MessageTooLargeError(`message too large (${dataSize + annotationsSize}, max=${max})`);
   }
-  let correlationId: Uint8Array | null = null;
-  for (let i = at + 20; i < at + 36; i++) {
-    if (bytes[i] !== 0) {
-      correlationId = copyRange(bytes, at + 20, 16);
-      break;
-    }
-  }
+  const correlationId = options.correlationIds === false ? null : correlationAt(bytes, at);
   return {
     type: bytes[at + 6],
     serializerId: bytes[at + 7],
@@ -409,13 +414,7 @@ export function plainMessageAt(
   if (dataSize > max) {
     throw new MessageTooLargeError(`message too large (${dataSize}, max=${max})`);
   }
-  let correlationId: Uint8Array | null = null;
-  for (let i = at + 20; i < at + 36; i++) {
-    if (bytes[i] !== 0) {
-      correlationId = copyRange(bytes, at + 20, 16);
-      break;
-    }
-  }
+  const correlationId = options.correlationIds === false ? null : correlationAt(bytes, at);
   return {
     type: bytes[at + 6],
     serializerId: bytes[at + 7],
@@ -425,6 +424,14 @@ export function plainMessageAt(
     annotations: NO_ANNOTATIONS_READ,
     payload: copyRange(bytes, at + HEADER_SIZE, dataSize),
   };
+}
+
+/** A copy of the correlation id in the header at `at`, or null when it is all zeros. */
+function correlationAt(bytes: Uint8Array, at: number): Uint8Array | null {
+  for (let i = at + 20; i < at + 36; i++) {
+    if (bytes[i] !== 0) return copyRange(bytes, at + 20, 16);
+  }
+  return null;
 }
 
 /**
@@ -596,15 +603,29 @@ let uuidPoolPos = 0;
  * @returns 16 random bytes with the uuid4 version and variant bits.
  */
 export function randomUuidBytes(): Uint8Array {
+  // views into a random pool that is never refilled: a uuid someone keeps is never overwritten
+  const at = nextUuid();
+  return uuidPool.subarray(at, at + 16);
+}
+
+/**
+ * As an outgoing message's correlation id: a new random uuid, written
+ * straight into the header (no array is made for it).
+ *
+ * @internal
+ */
+export const RANDOM_CORRELATION_ID: Uint8Array = new Uint8Array(16);
+
+/** Where the next uuid starts in the pool, its version and variant bits set. */
+function nextUuid(): number {
   // one getRandomValues per 256 uuids: it costs a few µs a call on Node.js
-  // views into a random pool that is never refilled: no allocation per uuid,
-  // and a uuid someone keeps is never overwritten
   if (uuidPoolPos === uuidPool.length) {
     uuidPool = crypto.getRandomValues(new Uint8Array(4096));
     uuidPoolPos = 0;
   }
-  const b = uuidPool.subarray(uuidPoolPos, uuidPoolPos += 16);
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  return b;
+  const at = uuidPoolPos;
+  uuidPoolPos += 16;
+  uuidPool[at + 6] = (uuidPool[at + 6] & 0x0f) | 0x40;
+  uuidPool[at + 8] = (uuidPool[at + 8] & 0x3f) | 0x80;
+  return at;
 }

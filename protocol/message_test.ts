@@ -370,6 +370,27 @@ Deno.test("MessageReader.pushInto() fills the caller's array and reads like deco
   assert.deepEqual(out[1]!.correlationId, corr);
   assert.equal(out[0]!.correlationId, null);
   assert.equal(out[4]!.flags & Flags.COMPRESSED, 0);
+  // a reader whose correlation ids nobody reads leaves them out, on every path
+  const noIds = new MessageReader({ correlationIds: false });
+  const withId = (annotations?: Map<string, Uint8Array>) =>
+    encodeMessage({
+      type: MessageType.RESULT,
+      serializerId: 4,
+      seq: 6,
+      correlationId: corr,
+      annotations,
+      payload: new Uint8Array([6]),
+    });
+  const plain = withId(), annotated = withId(new Map([["XYZZ", new Uint8Array([1])]]));
+  assert.equal(
+    noIds.pushInto(joinParts([plain, annotated]), plain.length + annotated.length, out),
+    2,
+  );
+  assert.equal(out[0]!.correlationId, null);
+  assert.equal(out[1]!.correlationId, null);
+  assert.deepEqual(out[0]!.payload, new Uint8Array([6]));
+  assert.equal(noIds.push(plain.subarray(0, 30)).length, 0); // a header split across reads
+  assert.equal(noIds.push(plain.subarray(30))[0].correlationId, null);
   // a body cut off at the end of a chunk waits for the rest
   const reader = new MessageReader();
   assert.equal(reader.pushInto(messages[1], HEADER_SIZE + 1, out), 0);

@@ -17,6 +17,7 @@ import { memoryPair } from "../transport/memory.ts";
 import { Complex, tuple } from "../serializers/types.ts";
 import { PyroUri } from "../uri.ts";
 import { decodeMessage, encodeMessage, type Message, uuidToBytes } from "../protocol/message.ts";
+import { MessageReader } from "../protocol/message_reader.ts";
 import { MessageType } from "../protocol/constants.ts";
 import { serializerFor } from "../serializers/mod.ts";
 
@@ -875,4 +876,54 @@ Deno.test("large messages: memory is reused only when nothing holds a view of it
   }
   await daemon.close();
   await serving;
+});
+
+Deno.test("a call sent without a correlation id gets a random one, in its context and its reply", async () => {
+  const seen: Uint8Array[] = [];
+  class Ids {
+    @expose
+    id(read: boolean): number {
+      if (read) {
+        const ctx = currentContext()!;
+        seen.push(ctx.correlationId!);
+        assert.equal(ctx.correlationId, seen[0]); // drawn once, then kept for the call
+      }
+      return 1;
+    }
+  }
+  const d = new Daemon({ bind: false, location: "127.0.0.1:1" });
+  d.register(new Ids(), "ids");
+  const [client, server] = memoryPair();
+  const served = d.handleConnection(server);
+  const ser = serializerFor("msgpack");
+  const message = (type: number, seq: number, payload: Uint8Array) =>
+    encodeMessage({ type, serializerId: ser.id, seq, payload });
+  await client.write(
+    message(MessageType.CONNECT, 1, ser.dumps({ handshake: null, object: "ids" })),
+  );
+  await client.write(message(MessageType.INVOKE, 2, ser.dumpsCall("ids", "id", [true], {})));
+  await client.write(message(MessageType.INVOKE, 3, ser.dumpsCall("ids", "id", [false], {})));
+  const reader = new MessageReader();
+  const replies: Message[] = [];
+  const buf = new Uint8Array(4096);
+  while (replies.length < 3) {
+    const n = await client.read(buf);
+    if (n === null) break;
+    replies.push(...reader.push(buf, n));
+  }
+  client.close();
+  await served;
+  await d.close();
+  const [connectOk, read, notRead] = replies;
+  assert.equal(connectOk.type, MessageType.CONNECTOK);
+  assert.equal(seen.length, 1);
+  // the reply carries the id the method saw; a call whose method did not ask gets its own
+  assert.deepEqual(read.correlationId, seen[0]);
+  assert.ok(notRead.correlationId !== null);
+  assert.notDeepEqual(notRead.correlationId, read.correlationId);
+  for (const id of [read.correlationId!, notRead.correlationId!]) {
+    assert.equal(id[6] >> 4, 4); // uuid version 4
+    assert.equal(id[8] >> 6, 2); // RFC 4122 variant
+  }
+  assert.equal(ser.loads(notRead.payload), 1);
 });
