@@ -44,13 +44,13 @@ export interface MsgpackReadOptions {
 
 /** One decoding run over one input. */
 export class MsgpackReader {
-  readonly bytes: Uint8Array;
+  bytes: Uint8Array;
   pos = 0;
-  readonly end: number;
+  end: number;
   depth = 0;
-  readonly registry: ClassRegistry;
-  readonly maxDepth: number;
-  readonly copyBytes: boolean;
+  registry: ClassRegistry;
+  maxDepth: number;
+  copyBytes: boolean;
 
   /**
    * Starts a run.
@@ -61,6 +61,17 @@ export class MsgpackReader {
   constructor(bytes: Uint8Array, options: MsgpackReadOptions) {
     this.bytes = bytes;
     this.end = bytes.length;
+    this.registry = options.registry;
+    this.maxDepth = options.maxDepth;
+    this.copyBytes = options.copyBytes;
+  }
+
+  /** Starts another run with this reader. */
+  reset(bytes: Uint8Array, options: MsgpackReadOptions, depth: number): void {
+    this.bytes = bytes;
+    this.pos = 0;
+    this.end = bytes.length;
+    this.depth = depth;
     this.registry = options.registry;
     this.maxDepth = options.maxDepth;
     this.copyBytes = options.copyBytes;
@@ -347,5 +358,31 @@ export class MsgpackReader {
     return b >= -BigInt(Number.MAX_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER)
       ? Number(b)
       : b;
+  }
+}
+
+const NO_INPUT = new Uint8Array(0);
+/** A reader kept between runs (a run inside a run, from a class hook, makes its own). */
+let spareReader: MsgpackReader | null = null;
+
+/**
+ * Decodes a whole input as one value, with a reader reused from run to run
+ * (a new reader object per small payload is garbage on every call).
+ *
+ * @param bytes The input.
+ * @param options Registry, limits.
+ * @param depth The starting depth (-1: the outer array does not count against the limit).
+ * @returns The value.
+ */
+export function decodeMsgpack(bytes: Uint8Array, options: MsgpackReadOptions, depth = 0): unknown {
+  const r = spareReader ?? new MsgpackReader(NO_INPUT, options);
+  spareReader = null;
+  r.reset(bytes, options, depth);
+  try {
+    return r.decodeAll();
+  } finally {
+    r.bytes = NO_INPUT; // the input is not kept alive
+    r.end = 0;
+    spareReader = r;
   }
 }

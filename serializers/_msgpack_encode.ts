@@ -425,44 +425,63 @@ let shared: Writer | undefined;
 let busy = false;
 
 /**
- * Runs an encoding with the shared writer (or a fresh one when an encoding
- * is already running, e.g. from a class-to-dict converter).
+ * Encodes one value (no callback made for it).
  *
  * @param registry The class registry for objects that are not plain data.
  * @param maxDepth The nesting limit.
- * @param body Writes the value.
- * @returns The bytes: a view of a region no other result shares.
+ * @param value The value.
+ * @param parts Give bin data of 64 KiB and more back as parts of their own.
+ * @returns The bytes, or their parts in order.
  */
-export function encodeMsgpack(
+export function encodeMsgpackValue(
   registry: ClassRegistry,
   maxDepth: number,
-  body: (w: MsgpackWriter) => void,
-): Uint8Array {
-  return run(registry, maxDepth, body, false) as Uint8Array;
+  value: unknown,
+  parts: boolean,
+): Uint8Array | Uint8Array[] {
+  return run(registry, maxDepth, parts, VALUE, value);
 }
 
 /**
- * Like {@linkcode encodeMsgpack}, but bin data of 64 KiB and more is not
- * copied: it comes back by reference as a part of its own.
+ * Encodes Pyro5's call `[objectId, method, args, kwargs]` (no callback made for it).
  *
  * @param registry The class registry for objects that are not plain data.
  * @param maxDepth The nesting limit.
- * @param body Writes the value.
+ * @param objectId The target object.
+ * @param method The method name.
+ * @param args The positional arguments.
+ * @param kwargs The keyword arguments.
+ * @param parts Give bin data of 64 KiB and more back as parts of their own.
  * @returns The bytes, or their parts in order.
  */
-export function encodeMsgpackParts(
+export function encodeMsgpackCall(
   registry: ClassRegistry,
   maxDepth: number,
-  body: (w: MsgpackWriter) => void,
+  objectId: string,
+  method: string,
+  args: readonly unknown[],
+  kwargs: Record<string, unknown> | null,
+  parts: boolean,
 ): Uint8Array | Uint8Array[] {
-  return run(registry, maxDepth, body, true);
+  return run(registry, maxDepth, parts, CALL, objectId, method, args, kwargs);
 }
 
+const VALUE = 1, CALL = 2;
+
+/**
+ * Runs an encoding with the shared writer (or a fresh one when an encoding
+ * is already running, e.g. from a class-to-dict converter). The result is a
+ * view of a region no other result shares.
+ */
 function run(
   registry: ClassRegistry,
   maxDepth: number,
-  body: (w: MsgpackWriter) => void,
   parts: boolean,
+  kind: number,
+  a: unknown,
+  b?: unknown,
+  c?: unknown,
+  d?: unknown,
 ): Uint8Array | Uint8Array[] {
   const w = busy ? new Writer(256) : (shared ??= new Writer(CHUNK_SIZE));
   const outer = !busy;
@@ -474,7 +493,14 @@ function run(
   w.allowParts = parts;
   w.parts = null;
   try {
-    body(w);
+    if (kind === VALUE) w.encode(a);
+    else if (kind === CALL) {
+      w.arrayHead(4);
+      w.str(a as string);
+      w.str(b as string);
+      w.encode(c);
+      w.encode(d);
+    }
     return w.finish();
   } catch (e) {
     w.parts = null;
@@ -482,14 +508,4 @@ function run(
   } finally {
     if (outer) busy = false;
   }
-}
-
-/** The writer interface {@linkcode encodeMsgpack} hands to its body. */
-export interface MsgpackWriter {
-  /** Writes any value. */
-  encode(v: unknown): void;
-  /** Writes an array header for `n` items. */
-  arrayHead(n: number): void;
-  /** Writes a string. */
-  str(s: string): void;
 }

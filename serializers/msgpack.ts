@@ -65,8 +65,8 @@ import { createMsgpackSerializer } from "@tyro/tyro/serializers";
 
 import { callFromSequence } from "./_call_message.ts";
 import { SerializeError } from "../errors.ts";
-import { MsgpackReader } from "./_msgpack_decode.ts";
-import { encodeMsgpack, encodeMsgpackParts, type MsgpackWriter } from "./_msgpack_encode.ts";
+import { decodeMsgpack } from "./_msgpack_decode.ts";
+import { encodeMsgpackCall, encodeMsgpackValue } from "./_msgpack_encode.ts";
 import { DEFAULT_REGISTRY } from "./registry.ts";
 import {
   type CallMessage,
@@ -123,33 +123,21 @@ export function createMsgpackSerializer(
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   const readOptions = { registry, maxDepth, copyBytes: options.copyBytes ?? false };
 
-  const loads = (data: Uint8Array): unknown => new MsgpackReader(data, readOptions).decodeAll();
+  const loads = (data: Uint8Array): unknown => decodeMsgpack(data, readOptions);
 
-  const call = (
-    objectId: string,
-    method: string,
-    args: readonly unknown[],
-    kwargs: Record<string, unknown> | null,
-  ) => {
+  const checkCall = (objectId: string, method: string): void => {
     if (typeof objectId !== "string" || typeof method !== "string") {
       throw new SerializeError(
         "Cannot encode msgpack call: object id and method must be strings",
       );
     }
-    return (w: MsgpackWriter) => {
-      w.arrayHead(4);
-      w.str(objectId);
-      w.str(method);
-      w.encode(args);
-      w.encode(kwargs);
-    };
   };
 
   return Object.freeze({
     id: 4,
     name: "msgpack",
     dumps(value: unknown): Uint8Array {
-      return encodeMsgpack(registry, maxDepth, (w) => w.encode(value));
+      return encodeMsgpackValue(registry, maxDepth, value, false) as Uint8Array;
     },
     loads,
     dumpsCall(
@@ -158,10 +146,19 @@ export function createMsgpackSerializer(
       args: readonly unknown[],
       kwargs: Record<string, unknown> | null,
     ): Uint8Array {
-      return encodeMsgpack(registry, maxDepth, call(objectId, method, args, kwargs));
+      checkCall(objectId, method);
+      return encodeMsgpackCall(
+        registry,
+        maxDepth,
+        objectId,
+        method,
+        args,
+        kwargs,
+        false,
+      ) as Uint8Array;
     },
     dumpsParts(value: unknown): Uint8Array | Uint8Array[] {
-      return encodeMsgpackParts(registry, maxDepth, (w) => w.encode(value));
+      return encodeMsgpackValue(registry, maxDepth, value, true);
     },
     dumpsCallParts(
       objectId: string,
@@ -169,13 +166,12 @@ export function createMsgpackSerializer(
       args: readonly unknown[],
       kwargs: Record<string, unknown> | null,
     ): Uint8Array | Uint8Array[] {
-      return encodeMsgpackParts(registry, maxDepth, call(objectId, method, args, kwargs));
+      checkCall(objectId, method);
+      return encodeMsgpackCall(registry, maxDepth, objectId, method, args, kwargs, true);
     },
     loadsCall(data: Uint8Array): CallMessage {
-      const r = new MsgpackReader(data, readOptions);
-      r.depth = -1; // the call's own array does not count against maxDepth
-      const call = r.decodeAll();
-      return callFromSequence("msgpack", call);
+      // the call's own array does not count against maxDepth
+      return callFromSequence("msgpack", decodeMsgpack(data, readOptions, -1));
     },
   });
 }

@@ -679,3 +679,29 @@ Deno.test("msgpack loads() keeps a __proto__ key as an own property", () => {
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
   assert.deepEqual(ser.dumps(v), b);
 });
+
+Deno.test("msgpack: a decode inside a decode (a class hook) and after a failed one reads right", () => {
+  const registry = DEFAULT_REGISTRY.copy();
+  const ser = createMsgpackSerializer({ registry });
+  const inner = ser.dumps({ deep: [1, "two", new Uint8Array([3])] });
+  // the hook decodes an inner payload while the outer decode is still running
+  registry.registerDictToClass(
+    "test.Wrapped",
+    (_name: string, d: Record<string, unknown>) => ({
+      unwrapped: ser.loads(d.payload as Uint8Array),
+    }),
+  );
+  const outer = ser.dumps([{ __class__: "test.Wrapped", payload: inner }, "after"]);
+  assert.deepEqual(ser.loads(outer), [
+    { unwrapped: { deep: [1, "two", new Uint8Array([3])] } },
+    "after",
+  ]);
+  assert.throws(() => ser.loads(new Uint8Array([0x92, 0x01])), SerializeError); // cut short
+  assert.throws(() => ser.loads(new Uint8Array([0x01, 0x02])), SerializeError); // extra data
+  assert.deepEqual(ser.loads(ser.dumps([1, 2])), [1, 2]);
+  const call = ser.loadsCall(ser.dumpsCall("obj", "m", [inner], { k: 1 }));
+  assert.deepEqual([call.objectId, call.method, call.kwargs], ["obj", "m", { k: 1 }]);
+  assert.deepEqual(ser.loads(call.args[0] as Uint8Array), {
+    deep: [1, "two", new Uint8Array([3])],
+  });
+});
