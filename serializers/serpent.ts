@@ -269,18 +269,34 @@ function dateIsoformat(d: Date): string {
 // ---------------------------------------------------------------------------
 // Encoder
 
+/** The containers an encoding is inside, kept between encodings (one inside another makes its own). */
+let spareStack: unknown[] | null = [];
+
 class Encoder {
   /** Where the UTF-8 goes (with its parts, when large bytes are parts of their own). */
   readonly w: ByteWriter = new ByteWriter();
   depth = 0;
-  readonly stack: unknown[] = [];
+  /** The deepest level entered: the stack's slots up to it are cleared at the end. */
+  deepest = 0;
+  readonly stack: unknown[];
   readonly registry: ClassRegistry;
   readonly maxDepth: number;
 
   constructor(registry: ClassRegistry, maxDepth: number) {
     this.registry = registry;
     this.maxDepth = maxDepth;
+    // a new array's first store makes its backing store: a stack reused costs nothing per call
+    this.stack = spareStack ?? [];
+    spareStack = null;
     this.w.bytes(HEADER_BYTES);
+  }
+
+  /** Lets go of the containers and gives the stack back for the next encoding. */
+  release(): void {
+    const stack = this.stack;
+    for (let i = 0; i <= this.deepest; i++) stack[i] = undefined;
+    if (stack.length <= 64) spareStack = stack;
+    this.w.release();
   }
 
   enter(container: unknown): void {
@@ -295,6 +311,7 @@ class Encoder {
       );
     }
     this.stack[d] = container;
+    if (d > this.deepest) this.deepest = d;
   }
 
   value(v: unknown): void {
@@ -525,21 +542,26 @@ function parse(data: Uint8Array, registry: ClassRegistry, maxDepth: number): unk
   }
 }
 
-function encodeWith(enc: Encoder, write: (enc: Encoder) => void): Uint8Array {
-  return encodeParts(enc, write, false) as Uint8Array;
-}
-
 /** Bytes this large become a base64 text of their own in `dumpsParts`. */
 const LARGE_BYTES = 48 * 1024;
 
+/**
+ * Encodes a value, or with `call` Pyro5's call tuple (`a` its object id),
+ * with no callback made for it.
+ */
 function encodeParts(
   enc: Encoder,
-  write: (enc: Encoder) => void,
   parts: boolean,
+  call: boolean,
+  a: unknown,
+  method?: string,
+  args?: readonly unknown[],
+  kwargs?: Record<string, unknown> | null,
 ): Uint8Array | Uint8Array[] {
   if (parts) enc.w.parts = [];
   try {
-    write(enc);
+    if (call) writeCall(enc, a as string, method!, args!, kwargs!);
+    else enc.value(a);
     return enc.w.finish();
   } catch (e) {
     if (e instanceof SerializeError) throw e;
@@ -548,7 +570,7 @@ function encodeParts(
     }
     throw e;
   } finally {
-    enc.w.release();
+    enc.release();
   }
 }
 
@@ -589,7 +611,7 @@ export function createSerpentSerializer(options: SerializerOptions = {}): Serial
     name: "serpent",
     loadsCopies: true,
     dumps(value: unknown): Uint8Array {
-      return encodeWith(new Encoder(registry, maxDepth), (enc) => enc.value(value));
+      return encodeParts(new Encoder(registry, maxDepth), false, false, value) as Uint8Array;
     },
     loads(data: Uint8Array): unknown {
       return parse(data, registry, maxDepth);
@@ -600,10 +622,18 @@ export function createSerpentSerializer(options: SerializerOptions = {}): Serial
       args: readonly unknown[],
       kwargs: Record<string, unknown> | null,
     ): Uint8Array {
-      return encodeWith(new Encoder(registry, maxDepth), call(objectId, method, args, kwargs));
+      return encodeParts(
+        new Encoder(registry, maxDepth),
+        false,
+        true,
+        objectId,
+        method,
+        args,
+        kwargs,
+      ) as Uint8Array;
     },
     dumpsParts(value: unknown): Uint8Array | Uint8Array[] {
-      return encodeParts(new Encoder(registry, maxDepth), (enc) => enc.value(value), true);
+      return encodeParts(new Encoder(registry, maxDepth), true, false, value);
     },
     dumpsCallParts(
       objectId: string,
@@ -613,8 +643,12 @@ export function createSerpentSerializer(options: SerializerOptions = {}): Serial
     ): Uint8Array | Uint8Array[] {
       return encodeParts(
         new Encoder(registry, maxDepth),
-        call(objectId, method, args, kwargs),
         true,
+        true,
+        objectId,
+        method,
+        args,
+        kwargs,
       );
     },
     loadsCall(data: Uint8Array): CallMessage {
@@ -627,29 +661,28 @@ export function createSerpentSerializer(options: SerializerOptions = {}): Serial
   });
 }
 
-function call(
+function writeCall(
+  enc: Encoder,
   objectId: string,
   method: string,
   args: readonly unknown[],
   kwargs: Record<string, unknown> | null,
-): (enc: Encoder) => void {
-  return (enc) => {
-    enc.depth = 1; // inside the call tuple
-    const w = enc.w;
-    w.byte(C_LPAREN);
-    enc.value(objectId);
-    w.byte(C_COMMA);
-    enc.value(method);
-    w.byte(C_COMMA);
-    if (!Array.isArray(args)) {
-      throw new SerializeError("Cannot serialize serpent call: args is not an array");
-    }
-    if (method === "<batch>") enc.list(args);
-    else enc.tuple(args);
-    w.byte(C_COMMA);
-    if (kwargs === null) w.ascii("None");
-    else if (kwargs === undefined) w.ascii("{}");
-    else enc.value(kwargs);
-    w.byte(C_RPAREN);
-  };
+): void {
+  enc.depth = 1; // inside the call tuple
+  const w = enc.w;
+  w.byte(C_LPAREN);
+  enc.value(objectId);
+  w.byte(C_COMMA);
+  enc.value(method);
+  w.byte(C_COMMA);
+  if (!Array.isArray(args)) {
+    throw new SerializeError("Cannot serialize serpent call: args is not an array");
+  }
+  if (method === "<batch>") enc.list(args);
+  else enc.tuple(args);
+  w.byte(C_COMMA);
+  if (kwargs === null) w.ascii("None");
+  else if (kwargs === undefined) w.ascii("{}");
+  else enc.value(kwargs);
+  w.byte(C_RPAREN);
 }
