@@ -263,19 +263,30 @@ export function createJsonSerializer(options: SerializerOptions = {}): Serialize
     }
   };
 
-  /** Writes with a new writer; with `parts`, large bytes become parts of their own. */
-  const encode = (parts: boolean, write: (w: JsonWriter) => void): Uint8Array | Uint8Array[] => {
+  /**
+   * Writes a value, or with `isCall` Pyro5's call dict (`a` its object id), with a new
+   * writer and no callback made for it; with `parts`, large bytes become parts of their own.
+   */
+  const encode = (
+    parts: boolean,
+    isCall: boolean,
+    a: unknown,
+    method?: string,
+    args?: readonly unknown[],
+    kwargs?: Record<string, unknown> | null,
+  ): Uint8Array | Uint8Array[] => {
     const w = new JsonWriter(registry, maxDepth);
     if (parts) w.w.parts = [];
     try {
-      write(w);
+      if (isCall) call(w, a as string, method!, args!, kwargs!);
+      else w.value(a);
       return w.w.finish();
     } finally {
       w.release();
     }
   };
 
-  const dumps = (value: unknown): Uint8Array => encode(false, (w) => w.value(value)) as Uint8Array;
+  const dumps = (value: unknown): Uint8Array => encode(false, false, value) as Uint8Array;
 
   const call = (
     w: JsonWriter,
@@ -312,10 +323,10 @@ export function createJsonSerializer(options: SerializerOptions = {}): Serialize
       args: readonly unknown[],
       kwargs: Record<string, unknown> | null,
     ): Uint8Array {
-      return encode(false, (w) => call(w, objectId, method, args, kwargs)) as Uint8Array;
+      return encode(false, true, objectId, method, args, kwargs) as Uint8Array;
     },
     dumpsParts(value: unknown): Uint8Array | Uint8Array[] {
-      return encode(true, (w) => w.value(value));
+      return encode(true, false, value);
     },
     dumpsCallParts(
       objectId: string,
@@ -323,7 +334,7 @@ export function createJsonSerializer(options: SerializerOptions = {}): Serialize
       args: readonly unknown[],
       kwargs: Record<string, unknown> | null,
     ): Uint8Array | Uint8Array[] {
-      return encode(true, (w) => call(w, objectId, method, args, kwargs));
+      return encode(true, true, objectId, method, args, kwargs);
     },
     loadsCall(data: Uint8Array): CallMessage {
       // everyday calls: one pass, no dict made for the call itself

@@ -88,17 +88,21 @@ export function createMarshalSerializer(options: SerializerOptions = {}): Serial
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   const shared = new MarshalWriter(registry, maxDepth);
 
-  const write = (fill: (w: MarshalWriter) => void): Uint8Array =>
-    writeParts(fill, false) as Uint8Array;
+  // A value, or with `call` Pyro5's call tuple (`a` its object id): no callback made per call.
   const writeParts = (
-    fill: (w: MarshalWriter) => void,
     parts: boolean,
+    call: boolean,
+    a: unknown,
+    method?: string,
+    args?: readonly unknown[],
+    kwargs?: Record<string, unknown> | null,
   ): Uint8Array | Uint8Array[] => {
     // A registry converter may call dumps again while a dumps is running.
     const w = shared.busy ? new MarshalWriter(registry, maxDepth) : shared;
     w.begin(parts);
     try {
-      fill(w);
+      if (call) writeCall(w, a as string, method!, args!, kwargs!);
+      else w.value(a, 0);
     } catch (e) {
       w.abort();
       if (e instanceof SerializeError) throw e;
@@ -106,24 +110,6 @@ export function createMarshalSerializer(options: SerializerOptions = {}): Serial
       throw new SerializeError(`Cannot encode marshal: ${why}`, { cause: e });
     }
     return w.finishParts();
-  };
-  const call = (
-    objectId: string,
-    method: string,
-    args: readonly unknown[],
-    kwargs: Record<string, unknown> | null,
-  ) =>
-  (w: MarshalWriter) => {
-    w.ensure(2);
-    w.buf[w.pos++] = 0x29; // ')' small tuple of 4
-    w.buf[w.pos++] = 4;
-    w.string(String(objectId));
-    w.string(String(method));
-    w.enter(args, 0);
-    w.head(0x5b, args.length); // '[' list
-    for (let i = 0; i < args.length; i++) w.value(args[i], 1);
-    if (kwargs == null) w.byte(0x4e);
-    else w.dict(kwargs, 0);
   };
 
   const read = (input: Uint8Array): unknown => {
@@ -144,7 +130,7 @@ export function createMarshalSerializer(options: SerializerOptions = {}): Serial
     id: 2,
     name: "marshal",
     dumps(value: unknown): Uint8Array {
-      return write((w) => w.value(value, 0));
+      return writeParts(false, false, value) as Uint8Array;
     },
     loads(data: Uint8Array): unknown {
       return read(data);
@@ -155,13 +141,13 @@ export function createMarshalSerializer(options: SerializerOptions = {}): Serial
       args: readonly unknown[],
       kwargs: Record<string, unknown> | null,
     ): Uint8Array {
-      return write(call(objectId, method, args, kwargs));
+      return writeParts(false, true, objectId, method, args, kwargs) as Uint8Array;
     },
     loadsCall(data: Uint8Array): CallMessage {
       return callFromSequence("marshal", read(data));
     },
     dumpsParts(value: unknown): Uint8Array | Uint8Array[] {
-      return writeParts((w) => w.value(value, 0), true);
+      return writeParts(true, false, value);
     },
     dumpsCallParts(
       objectId: string,
@@ -169,7 +155,26 @@ export function createMarshalSerializer(options: SerializerOptions = {}): Serial
       args: readonly unknown[],
       kwargs: Record<string, unknown> | null,
     ): Uint8Array | Uint8Array[] {
-      return writeParts(call(objectId, method, args, kwargs), true);
+      return writeParts(true, true, objectId, method, args, kwargs);
     },
   });
+}
+
+function writeCall(
+  w: MarshalWriter,
+  objectId: string,
+  method: string,
+  args: readonly unknown[],
+  kwargs: Record<string, unknown> | null,
+): void {
+  w.ensure(2);
+  w.buf[w.pos++] = 0x29; // ')' small tuple of 4
+  w.buf[w.pos++] = 4;
+  w.string(String(objectId));
+  w.string(String(method));
+  w.enter(args, 0);
+  w.head(0x5b, args.length); // '[' list
+  for (let i = 0; i < args.length; i++) w.value(args[i], 1);
+  if (kwargs == null) w.byte(0x4e);
+  else w.dict(kwargs, 0);
 }
