@@ -19,7 +19,7 @@ const KEEP_MAX = 1 << 20;
 /** Strings up to this length are written by a loop (no call into the runtime's encoder). */
 const SHORT = 64;
 /** Copies up to this size are made by a loop (a subarray and set() cost more). */
-const SHORT_COPY = 64;
+const SHORT_COPY = 128;
 
 /**
  * Bytes' base64 as a message part of its own, in a lent buffer (see
