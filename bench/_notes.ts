@@ -44,6 +44,8 @@ export const ANALYSIS: string = `
 | The benchmark: one call at a time runs 5 rounds instead of 3, the four serializers taking turns within each round (each starts one round), and every target that sets a row against raw Deno uses the raw repetitions run in that row's rounds (\`floor\` in the JSON) instead of the raw median of the whole run. Serpent was always measured first before; in the first run this session with the old order reversed, json fell to 81% because the machine slowed during its rounds (raw ping-pong 12.0–12.2k then, 13.0–14.0k before) | how the rows are measured; no code change |
 | Each connection keeps its write queue and the list of messages a read completed in arrays it reuses: a written batch's slots are cleared instead of the array being cut to length 0, which gave it a new backing store on the next push (~150 bytes per message, seen with V8's sampling heap profiler). \`MessageReader.pushInto\` puts a read's messages into the caller's array | daemon per call in a loop, msgpack: 0.83 → 0.76 µs; daemon allocation per call 3.4 → 3.2 KB; client 3.7 → 3.4 KB |
 | A whole small message without annotations or compression is read in one piece (\`plainMessageAt\`): no header object between the bytes and the message. A test holds \`pushInto\` to \`decodeMessage\` on plain, annotated, compressed and split messages | with the change above, in a loop: client per call 1.62 → 1.50 µs (msgpack), 1.86 → 1.73 µs (serpent); daemon 0.82 → 0.77 µs (msgpack), 1.17 → 1.12 µs (serpent) |
+| Correlation ids: as Pyro5's does, the daemon answers a call sent without one with a new random id; it is now drawn only when the method's context asks for it, and otherwise written straight into the reply header (no array made for it). A proxy's reader leaves the ids of replies out (\`DecodeOptions.correlationIds: false\`): nothing reads them, and each was copied out of every reply. A test checks the id a method sees is the one its reply carries, and that another call gets another uuid4 | daemon per call in a loop, msgpack: 0.72 → 0.69 µs; ~100 bytes less per call on each side |
+| Msgpack encodes a value or a call without a callback made for it, and decodes with one reader reused from run to run (a run inside a run makes its own; a test decodes inside a class hook and after failed decodes). Serpent, json and marshal encode without a callback too; serpent reuses its stack of containers (its first store made a new backing store on every encoding); serpent and json copy a payload of up to 128 bytes out by a loop | client allocation per call (msgpack) 3.2 → 3.1 KB; serpent \`dumpsCall\` 0.35 → 0.31 µs, \`dumps\` 0.20 → 0.18 µs; json \`dumpsCall\` 0.31 → 0.29 µs; msgpack's times unchanged |
 
 Why allocation: with both processes on one CPU, a client that makes 2 KB more short-lived objects per
 call (64 small objects, 0.36 µs in a loop) cost 1.2 µs more client CPU and 0.7 µs more daemon CPU
@@ -215,72 +217,73 @@ body is read in place without the 256 KB copy (no gain: one more read and wake-u
 
 ### Targets missed: by how much, and why
 
-Figures from this run, with two others for the rows that sit on a line: run S, the first full run
-of this session (the new rounds, the code before this session's two allocation changes), and the
-previous report (seventh session, raw floor taken from the whole run). Since this session each row
-is set against the raw repetitions measured in its own rounds.
+Figures from this run (the final code of the eighth session), with four others for the rows that
+sit on a line: run R2, a second full run of the same code right after this one; run T, of the code
+before the correlation-id and serializer changes (earlier this session); run S, of the code before
+any of this session's allocation changes; and the previous report (seventh session, whose raw floor
+was the whole run's). Since this session each row is set against the raw repetitions measured in its
+own rounds.
 
-| Target | This run | Run S | Previous report |
-| --- | --- | --- | --- |
-| One at a time ≥ 90% of raw, msgpack | **92.3%** | **91.1%** | **90.1%** |
-| — marshal | 89.7% | **90.3%** | **92.5%** |
-| — json | **90.4%** | 89.9% | **90.4%** |
-| — serpent | **91.3%** | 87.4% | 87.0% |
-| CPU per call ≤ 1.1× raw (msgpack) | **1.09×** | **1.08×** | 1.11× |
-| Bulk msgpack ≥ 50% of raw bulk, 1 MB | **51%** | 48% | **59%** |
-| Bulk msgpack ≥ 50% of raw bulk, 10 MB | 33% | 35% | 34% |
-| New connections ≥ 3× Pyro5 | **3.16×** | **3.10×** | **3.08×** |
-| Python clients ≥ 3× (Pyro5's daemon) | 1.59× (19.8k) | 2.48× (12.3k) | **3.83×** (collapsed, 7.9k) |
+| Target | This run | Run R2 | Run T | Run S | Previous report |
+| --- | --- | --- | --- | --- | --- |
+| One at a time ≥ 90% of raw, msgpack | **91.2%** | **90.8%** | **92.3%** | **91.1%** | **90.1%** |
+| — marshal | **92.8%** | **92.8%** | 89.7% | **90.3%** | **92.5%** |
+| — json | 89.6% | 88.6% | **90.4%** | 89.9% | **90.4%** |
+| — serpent | 86.9% | **90.6%** | **91.3%** | 87.4% | 87.0% |
+| CPU per call ≤ 1.1× raw (msgpack) | **1.08×** | 1.11× | **1.09×** | **1.08×** | 1.11× |
+| Bulk msgpack ≥ 50% of raw bulk, 1 MB | 48% | **53%** | **51%** | 48% | **59%** |
+| Bulk msgpack ≥ 50% of raw bulk, 10 MB | 30% | 31% | 33% | 35% | 34% |
+| New connections ≥ 3× Pyro5 | **3.22×** | **3.17×** | **3.16×** | **3.10×** | **3.08×** |
+| Python clients ≥ 3× (Pyro5's daemon) | **3.81×** (collapsed, 8.3k) | 1.13× (26.5k) | 1.59× (19.8k) | 2.48× (12.3k) | **3.83×** (collapsed, 7.9k) |
 
-- **One call at a time ≥ 90% of raw ping-pong**: msgpack 92.3% (11,513 calls/s against 12,477
-  round trips/s in the same rounds), serpent 91.3%, json 90.4%, marshal 89.7% (11,162 against
-  12,438: 0.3 points short); above Pyro5 for every serializer (1.29–2.08×). Serpent, always the
-  lowest before, holds for the first time. A raw round trip takes ~80 µs here and 1% is under 1 µs,
-  while single 1-second repetitions of the same row spread by ±5%: every serializer sits within
-  noise of the line, and a row can miss in one run and hold in the next, as marshal did here. In a
-  loop inside one process, client and daemon now spend 2.3 µs of JavaScript per call with msgpack
-  (1.50 + 0.77) and 2.9 µs with serpent (1.73 + 1.12).
-- **CPU per call ≤ 1.1 × raw**: msgpack 1.09× (75.0 µs against 68.9), held in both runs of this
-  session (serpent 1.09×, marshal and json 1.10×). The "~40 µs floor" rows use the issue's figure
-  from another period: unpinned, the raw round trip alone costs 69 µs of CPU here; pinned to one CPU
+- **One call at a time ≥ 90% of raw ping-pong**: in this run msgpack 91.2% (12,024 calls/s against
+  13,187 round trips/s in the same rounds), marshal 92.8%, json 89.6%, serpent 86.9% (11,510 against
+  13,249); above Pyro5 for every serializer (1.34–1.94×). Every serializer holds in some runs and
+  misses in others: a raw round trip takes ~76 µs here and 1% is under 1 µs, while single 1-second
+  repetitions of the same row spread by ±5% (serpent's five in this run: 11.3k–11.9k, the raw
+  repetitions beside them 12.7k–13.5k). In a loop inside one process, client and daemon spend about
+  2.2 µs of JavaScript per call with msgpack and 2.8 µs with serpent.
+- **CPU per call ≤ 1.1 × raw**: msgpack 1.08× (72.1 µs against 66.5) in this run, 1.11× in run R2;
+  serpent 1.13×, marshal 1.08×, json 1.11×. The "~40 µs floor" rows use the issue's figure from
+  another period: unpinned, the raw round trip alone costs 65–70 µs of CPU here; pinned to one CPU
   it costs 12 µs, and those rows hold (below).
-- **Bulk msgpack ≥ 50% of raw bulk**: 51% at 1 MB (3165 MB/s against 6214; 48% in run S), 33% at
-  10 MB. Raw bulk is a one-way stream into a reused buffer. An echo that hands its bytes to the
-  caller must read each message into new memory, and plain Deno doing exactly that reached 65%
-  (1 MB) and 37% (10 MB) of raw bulk in this run: at 10 MB the target is above what Deno itself
-  does, and Tyro's 2070 MB/s is 90% of plain Deno's echo. A msgpack result is a view of its message,
-  so that memory goes to the caller and cannot be reused the way serpent's is. A new 10 MB
-  \`Uint8Array\` costs ~1.1 ms more than reusing one (zero-filling and first touch, measured in a
-  loop), and an echo makes two.
-- **Python clients: Tyro daemon ≥ 3× Pyro5 daemon**: 1.59× in this run (Tyro 31.4k calls/s, Pyro5
-  19.8k), 2.48× in run S (Pyro5 12.3k), 3.83× in the previous report (Pyro5's threaded daemon
-  collapsed to 7.9k). Sixteen Python client processes share two cores with the daemon, so the
-  aggregate is set by the clients' own CPU (~45–64 µs per call for a Pyro5 msgpack client), and
-  even a daemon that cost nothing would reach about 40k calls/s. Tyro's daemon reached 30–31k in
-  every run; 3× a Pyro5 daemon that does not collapse is above that ceiling. Tyro's own 16 clients
-  against its daemon reach 159k calls/s.
+- **Bulk msgpack ≥ 50% of raw bulk**: 48% at 1 MB in this run (3149 MB/s against 6531; 51–53% in
+  runs T and R2), 30% at 10 MB. Raw bulk is a one-way stream into a reused buffer. An echo that
+  hands its bytes to the caller must read each message into new memory, and plain Deno doing exactly
+  that reached 58% (1 MB) and 36% (10 MB) of raw bulk in this run: at 10 MB the target is above what
+  Deno itself does, and Tyro's 2026 MB/s is 84% of plain Deno's echo. A msgpack result is a view of
+  its message, so that memory goes to the caller and cannot be reused the way serpent's is. A new
+  10 MB \`Uint8Array\` costs ~1.1 ms more than reusing one (zero-filling and first touch, measured
+  in a loop), and an echo makes two.
+- **Python clients: Tyro daemon ≥ 3× Pyro5 daemon**: 3.81× in this run, because Pyro5's threaded
+  daemon collapsed to 8.3k calls/s; 1.13–2.48× in the runs where it did not (12.3k–26.5k). Sixteen
+  Python client processes share two cores with the daemon, so the aggregate is set by the clients'
+  own CPU (~45–64 µs per call for a Pyro5 msgpack client), and even a daemon that cost nothing would
+  reach about 40k calls/s. Tyro's daemon reached 30–31.5k in every run; 3× a Pyro5 daemon that does
+  not collapse is above that ceiling. Tyro's own 16 clients against its daemon reach 161k calls/s.
 
-Held in this run: one at a time ≥ 90% of raw for msgpack, json and serpent, CPU per call 1.09× raw,
-bulk msgpack 51% of raw at 1 MB, new connections 3.16× Pyro5 (9331/s against 2949/s, 87% of raw
-Deno's connect, round trip and close), pipelined 54× Pyro5 one at a time (480k calls/s), batched
-3.4× (msgpack) and 24× (serpent), bulk serpent 8.4× Pyro5 at 1 MB and 8.0× at 10 MB, bulk never
-below Pyro5 (worst 2.7×), remote iterators 26×, oneway 43–47×, 10,000 concurrent connections all
-answered (Pyro5's thread server: 79), 12.6 KB per idle connection against Pyro5's 23.3 KB.
+Held in this run: one at a time ≥ 90% of raw for msgpack and marshal, CPU per call 1.08× raw, new
+connections 3.22× Pyro5 (9264/s against 2880/s, 89% of raw Deno's connect, round trip and close),
+Python clients ≥ 3×, pipelined 61× Pyro5 one at a time (545k calls/s, 481k before this session),
+batched 3.4× (msgpack) and 24× (serpent), bulk serpent 9.2× Pyro5 at 1 MB and 7.4× at 10 MB, bulk
+never below Pyro5 (worst 2.6×), remote iterators 24×, oneway 37–53×, 10,000 concurrent
+connections all answered (Pyro5's thread server: 79), 12.6 KB per idle connection against Pyro5's
+23.4 KB.
 
 ### Pinned to one CPU ([pinned/benchmarks.md](pinned/benchmarks.md))
 
-With every process on CPU 0 a raw round trip costs 12 µs of CPU instead of ~69 µs (no cross-core
-wake-up), so what Tyro itself costs weighs more and nothing overlaps. One call at a time is 2.4×
-(msgpack) to 6.6× (serpent) Pyro5. CPU per call is 16.4 µs for msgpack and for serpent against
-Pyro5's 39.5 µs and 109 µs (2.4× and 6.6× less; the issue's "~40 µs floor" rows all hold there),
-and 1.40× the raw round trip. This session's two allocation changes show most clearly here: a pinned
-run of the code before them, earlier the same day, measured 18.6 µs (msgpack) and 19.4 µs (serpent),
-1.59× raw, and 53.8k calls/s one at a time where this run has 61.1k (the previous report: 18.2 and
-20.7 µs, 1.48×). Batched 3.4×, bulk msgpack 65% (1 MB) and 43% (10 MB) of raw bulk, serpent bulk
-6.6× and 5.7×, never below Pyro5 (worst 1.8×). Pipelined is 15× Pyro5 one at a time: Pyro5's
-one-at-a-time calls are 2.8× faster on one core, while pipelining has no second core to overlap
-with. New connections 2.07×, iterators 6.4×, Python clients 1.25× (sixteen Python clients on one
-core), 12.6 KB per idle connection (Pyro5: 22.8 KB).
+With every process on CPU 0 a raw round trip costs 12 µs of CPU instead of ~67 µs (no cross-core
+wake-up), so what Tyro itself costs weighs more and nothing overlaps. One call at a time is 2.5×
+(msgpack) to 6.8× (serpent) Pyro5. CPU per call is 16.1 µs for msgpack and 16.5 µs for serpent
+against Pyro5's 40.5 µs and 111 µs (2.5× and 6.7× less; the issue's "~40 µs floor" rows all hold
+there), and 1.34× the raw round trip. This session's allocation changes show most clearly here: a
+pinned run of the code before them, earlier the same day, measured 18.6 µs (msgpack) and 19.4 µs
+(serpent), 1.59× raw, and 53.8k calls/s one at a time where this run has 62.0k (the previous
+report: 18.2 and 20.7 µs, 1.48×). Batched 3.4×, bulk msgpack 64% (1 MB) and 45% (10 MB) of raw
+bulk, serpent bulk 6.6× and 5.8×, never below Pyro5 (worst 1.4×). Pipelined is 17× Pyro5 one at a
+time: Pyro5's one-at-a-time calls are 2.7× faster on one core, while pipelining has no second core
+to overlap with. New connections 2.35×, iterators 6.7×, Python clients 1.25× (sixteen Python
+clients on one core), 12.7 KB per idle connection (Pyro5: 22.8 KB).
 `;
 
 /** The notes of a run pinned to one CPU (\`--pin\`). */
