@@ -389,7 +389,7 @@ export function headerAt(bytes: Uint8Array, at: number, options: DecodeOptions):
  * @param at Where the message starts.
  * @param end Where the bytes present end.
  * @param maxBody Bodies this large or larger are not for this path.
- * @param options The size limit.
+ * @param options The size limit, and whether correlation ids are read.
  * @returns The message, or null when it is not such a message.
  * @throws {ProtocolError} On a wrong tag, version or magic number.
  * @internal
