@@ -56,8 +56,8 @@ export function asciiText(b: Uint8Array, start: number, end: number): string {
 
 /** A position in a payload's bytes: what the decoders' fast paths share. */
 export class ByteCursor {
-  readonly b: Uint8Array;
-  readonly n: number;
+  b: Uint8Array;
+  n: number;
   pos: number;
 
   constructor(b: Uint8Array, pos: number) {

@@ -57,9 +57,13 @@ const C_LF = 10,
  */
 export function parseCompact(data: Uint8Array, registry: ClassRegistry, maxDepth: number): Result {
   if (!isCompactCandidate(data)) return NOT_COMPACT;
-  const p = new CompactParser(data, registry, maxDepth);
-  const value = p.value();
-  return p.pos === data.length ? value : NOT_COMPACT;
+  const p = takeParser(data, registry, maxDepth);
+  try {
+    const value = p.value();
+    return p.pos === data.length ? value : NOT_COMPACT;
+  } finally {
+    giveBack(p);
+  }
 }
 
 /**
@@ -78,7 +82,15 @@ export function parseCompactCall(
   maxDepth: number,
 ): CallMessage | typeof NOT_COMPACT {
   if (!isCompactCandidate(data)) return NOT_COMPACT;
-  const p = new CompactParser(data, registry, maxDepth);
+  const p = takeParser(data, registry, maxDepth);
+  try {
+    return readCall(p, data);
+  } finally {
+    giveBack(p);
+  }
+}
+
+function readCall(p: CompactParser, data: Uint8Array): CallMessage | typeof NOT_COMPACT {
   if (p.at(p.pos) !== C_LPAREN || !p.enter()) return NOT_COMPACT;
   const objectId = p.value();
   if (objectId === NOT_COMPACT || p.at(p.pos++) !== C_COMMA) return NOT_COMPACT;
@@ -96,6 +108,30 @@ export function parseCompactCall(
   return callMessage("serpent", objectId, method, args, kwargs);
 }
 
+const NO_DATA = new Uint8Array(0);
+/** A parser kept between parses (a parse inside a parse, from a class hook, makes its own). */
+let spareParser: CompactParser | null = null;
+
+function takeParser(data: Uint8Array, registry: ClassRegistry, maxDepth: number): CompactParser {
+  const p = spareParser;
+  if (p === null) return new CompactParser(data, registry, maxDepth);
+  spareParser = null;
+  p.b = data;
+  p.n = data.length;
+  p.pos = HEADER.length;
+  p.registry = registry;
+  p.maxDepth = maxDepth;
+  p.depth = 0;
+  p.isFloat = false;
+  return p;
+}
+
+function giveBack(p: CompactParser): void {
+  p.b = NO_DATA; // the payload is not kept alive
+  p.n = 0;
+  spareParser = p;
+}
+
 function isCompactCandidate(data: Uint8Array): boolean {
   if (data.length > COMPACT_MAX || data.length <= HEADER.length) return false;
   for (let i = 0; i < HEADER.length; i++) if (data[i] !== HEADER[i]) return false;
@@ -104,8 +140,8 @@ function isCompactCandidate(data: Uint8Array): boolean {
 
 /** One parse of one payload. */
 class CompactParser extends ByteCursor {
-  readonly registry: ClassRegistry;
-  readonly maxDepth: number;
+  registry: ClassRegistry;
+  maxDepth: number;
   depth = 0;
   /** Whether the number {@linkcode CompactParser.number} read last was a float. */
   isFloat = false;

@@ -3,6 +3,7 @@
 // values, same frozen tuples, same -0), and it must give up on every text
 // the general parser refuses.
 import assert from "node:assert/strict";
+import { SerializeError } from "../errors.ts";
 import { rng } from "../tests/_random.ts";
 import { callFromSequence } from "./_call_message.ts";
 import { NOT_COMPACT, parseCompact, parseCompactCall } from "./_serpent_compact.ts";
@@ -294,4 +295,26 @@ Deno.test("serpent loadsCall and loads use the compact path and agree with the g
   });
   assert.ok(!Object.isFrozen(call.args));
   assert.ok(Object.isFrozen((call.args[3] as unknown[])[0]));
+});
+
+Deno.test("serpent fast path: a parse inside a parse (a class hook) and after a refused one reads right", () => {
+  const registry = DEFAULT_REGISTRY.copy();
+  const ser = createSerpentSerializer({ registry });
+  const inner = ser.dumps({ deep: [1, "two", 3.5] });
+  // the hook decodes an inner payload while the outer parse is still running
+  registry.registerDictToClass(
+    "test.Wrapped",
+    (_name: string, d: Record<string, unknown>) => ({
+      unwrapped: ser.loads(d.payload as Uint8Array),
+    }),
+  );
+  const outer = ser.dumps([{ __class__: "test.Wrapped", payload: inner }, "after"]);
+  assert.deepEqual(ser.loads(outer), [{ unwrapped: { deep: [1, "two", 3.5] } }, "after"]);
+  const text = (s: string) => new TextEncoder().encode("# serpent utf-8 python3.2\n" + s);
+  assert.throws(() => ser.loads(text("[1,")), SerializeError); // cut short
+  assert.deepEqual(ser.loads(text("[1, 2]")), [1, 2]); // not compact: the general parser
+  assert.deepEqual(ser.loads(text("[1,2]")), [1, 2]);
+  const call = ser.loadsCall(ser.dumpsCall("obj", "m", [inner], { k: 1 }));
+  assert.deepEqual([call.objectId, call.method, call.kwargs], ["obj", "m", { k: 1 }]);
+  assert.deepEqual(ser.loads(call.args[0] as Uint8Array), { deep: [1, "two", 3.5] });
 });
