@@ -1211,9 +1211,9 @@ class InvokeContext implements CallContext {
     this.#correlationId = value;
   }
 
-  /** The id the reply carries: this call's, or a new random one written into the header. */
-  get replyCorrelationId(): Uint8Array {
-    return this.#correlationId ?? RANDOM_CORRELATION_ID;
+  /** The id the reply carries: this call's, or null for a new random one (see `#reply`). */
+  get replyCorrelationId(): Uint8Array | null {
+    return this.#correlationId ?? null;
   }
 
   get responseAnnotations(): Map<string, Uint8Array> {

@@ -44,13 +44,13 @@ export interface MsgpackReadOptions {
 
 /** One decoding run over one input. */
 export class MsgpackReader {
-  bytes: Uint8Array;
+  bytes!: Uint8Array;
   pos = 0;
-  end: number;
+  end = 0;
   depth = 0;
-  registry: ClassRegistry;
-  maxDepth: number;
-  copyBytes: boolean;
+  registry!: ClassRegistry;
+  maxDepth = 0;
+  copyBytes = false;
 
   /**
    * Starts a run.
@@ -59,11 +59,7 @@ export class MsgpackReader {
    * @param options Registry, limits.
    */
   constructor(bytes: Uint8Array, options: MsgpackReadOptions) {
-    this.bytes = bytes;
-    this.end = bytes.length;
-    this.registry = options.registry;
-    this.maxDepth = options.maxDepth;
-    this.copyBytes = options.copyBytes;
+    this.reset(bytes, options, 0);
   }
 
   /** Starts another run with this reader. */

@@ -439,7 +439,7 @@ export function encodeMsgpackValue(
   value: unknown,
   parts: boolean,
 ): Uint8Array | Uint8Array[] {
-  return run(registry, maxDepth, parts, VALUE, value);
+  return run(registry, maxDepth, parts, false, value);
 }
 
 /**
@@ -463,21 +463,23 @@ export function encodeMsgpackCall(
   kwargs: Record<string, unknown> | null,
   parts: boolean,
 ): Uint8Array | Uint8Array[] {
-  return run(registry, maxDepth, parts, CALL, objectId, method, args, kwargs);
+  if (typeof objectId !== "string" || typeof method !== "string") {
+    throw new SerializeError("Cannot encode msgpack call: object id and method must be strings");
+  }
+  return run(registry, maxDepth, parts, true, objectId, method, args, kwargs);
 }
-
-const VALUE = 1, CALL = 2;
 
 /**
  * Runs an encoding with the shared writer (or a fresh one when an encoding
- * is already running, e.g. from a class-to-dict converter). The result is a
- * view of a region no other result shares.
+ * is already running, e.g. from a class-to-dict converter): a value, or with
+ * `call` Pyro5's call (`a` its object id, then method, args, kwargs). The
+ * result is a view of a region no other result shares.
  */
 function run(
   registry: ClassRegistry,
   maxDepth: number,
   parts: boolean,
-  kind: number,
+  call: boolean,
   a: unknown,
   b?: unknown,
   c?: unknown,
@@ -493,8 +495,8 @@ function run(
   w.allowParts = parts;
   w.parts = null;
   try {
-    if (kind === VALUE) w.encode(a);
-    else if (kind === CALL) {
+    if (!call) w.encode(a);
+    else {
       w.arrayHead(4);
       w.str(a as string);
       w.str(b as string);

@@ -116,13 +116,7 @@ function takeParser(data: Uint8Array, registry: ClassRegistry, maxDepth: number)
   const p = spareParser;
   if (p === null) return new CompactParser(data, registry, maxDepth);
   spareParser = null;
-  p.b = data;
-  p.n = data.length;
-  p.pos = HEADER.length;
-  p.registry = registry;
-  p.maxDepth = maxDepth;
-  p.depth = 0;
-  p.isFloat = false;
+  p.reset(data, registry, maxDepth);
   return p;
 }
 
@@ -140,16 +134,26 @@ function isCompactCandidate(data: Uint8Array): boolean {
 
 /** One parse of one payload. */
 class CompactParser extends ByteCursor {
-  registry: ClassRegistry;
-  maxDepth: number;
+  registry!: ClassRegistry;
+  maxDepth = 0;
   depth = 0;
   /** Whether the number {@linkcode CompactParser.number} read last was a float. */
   isFloat = false;
 
   constructor(b: Uint8Array, registry: ClassRegistry, maxDepth: number) {
     super(b, HEADER.length);
+    this.reset(b, registry, maxDepth);
+  }
+
+  /** Starts a parse of `b` (a new one, or with a parser kept from an earlier parse). */
+  reset(b: Uint8Array, registry: ClassRegistry, maxDepth: number): void {
+    this.b = b;
+    this.n = b.length;
+    this.pos = HEADER.length;
     this.registry = registry;
     this.maxDepth = maxDepth;
+    this.depth = 0;
+    this.isFloat = false;
   }
 
   value(): Result {

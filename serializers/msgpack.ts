@@ -64,7 +64,6 @@ import { createMsgpackSerializer } from "@tyro/tyro/serializers";
  */
 
 import { callFromSequence } from "./_call_message.ts";
-import { SerializeError } from "../errors.ts";
 import { decodeMsgpack } from "./_msgpack_decode.ts";
 import { encodeMsgpackCall, encodeMsgpackValue } from "./_msgpack_encode.ts";
 import { DEFAULT_REGISTRY } from "./registry.ts";
@@ -125,14 +124,6 @@ export function createMsgpackSerializer(
 
   const loads = (data: Uint8Array): unknown => decodeMsgpack(data, readOptions);
 
-  const checkCall = (objectId: string, method: string): void => {
-    if (typeof objectId !== "string" || typeof method !== "string") {
-      throw new SerializeError(
-        "Cannot encode msgpack call: object id and method must be strings",
-      );
-    }
-  };
-
   return Object.freeze({
     id: 4,
     name: "msgpack",
@@ -146,7 +137,6 @@ export function createMsgpackSerializer(
       args: readonly unknown[],
       kwargs: Record<string, unknown> | null,
     ): Uint8Array {
-      checkCall(objectId, method);
       return encodeMsgpackCall(
         registry,
         maxDepth,
@@ -166,7 +156,6 @@ export function createMsgpackSerializer(
       args: readonly unknown[],
       kwargs: Record<string, unknown> | null,
     ): Uint8Array | Uint8Array[] {
-      checkCall(objectId, method);
       return encodeMsgpackCall(registry, maxDepth, objectId, method, args, kwargs, true);
     },
     loadsCall(data: Uint8Array): CallMessage {
