@@ -61,7 +61,8 @@ export function trimLast(region: Uint8Array, used: number): Uint8Array {
  * - a received message's body, given back by the daemon or proxy when the
  *   decoded values hold no view of it ({@linkcode lendBody}).
  * A reader also has a buffer made ahead for the next large body
- * ({@linkcode prepareLoan}). Up to {@linkcode KEPT_MAX} buffers are kept,
+ * ({@linkcode prepareLoan}), which its next read usually takes as a landing
+ * ({@linkcode takeLanding}). Up to {@linkcode KEPT_MAX} buffers are kept,
  * and let go after a second or two in which none was lent.
  */
 const KEPT_MAX = 4;
@@ -120,6 +121,59 @@ export function prepareLoan(size: number): void {
 }
 
 const PREPARED_SLACK = 64 * 1024;
+
+/**
+ * Landings: buffers that a read loop reads the next chunk of a stream into,
+ * instead of its own read buffer, when a large message like the last one is
+ * expected; that message's body then stays where it lands (no copy out of a
+ * read buffer, and one read can take all of it). A landing is taken from the
+ * kept buffers ({@linkcode prepareLoan} makes one after each write) and held
+ * by a pending read for as long as the peer is silent, so landings are only
+ * for messages up to {@linkcode LANDING_MAX} and their bytes out at once are
+ * bounded by {@linkcode LANDINGS_BYTES_MAX}.
+ */
+const LANDING_MAX = 2 * 1024 * 1024;
+const LANDINGS_BYTES_MAX = 8 * 1024 * 1024;
+let landingBytes = 0;
+
+/**
+ * Takes a buffer of at least `size` bytes to read the next chunk of a stream
+ * into (a kept one when one fits, else a new one), for a read loop expecting
+ * a large message. End it with {@linkcode landed} whatever the read gave.
+ *
+ * @param size The least size: the expected message, header included.
+ * @returns The buffer, or null when the message is too large for a landing or
+ * the landings out already hold their share of memory.
+ */
+export function takeLanding(size: number): Uint8Array | null {
+  if (size > LANDING_MAX) return null;
+  const best = fitting(size);
+  const bytes = best < 0 ? size + PREPARED_SLACK - size % PREPARED_SLACK : kept[best].byteLength;
+  if (landingBytes + bytes > LANDINGS_BYTES_MAX) return null;
+  let buffer: ArrayBuffer;
+  if (best < 0) buffer = new ArrayBuffer(bytes);
+  else {
+    buffer = kept[best];
+    kept.splice(best, 1);
+    usedSinceSweep = true;
+  }
+  landingBytes += bytes;
+  return new Uint8Array(buffer);
+}
+
+/**
+ * Ends a landing: a body that stays in it makes it a lent body (given back
+ * like any, see {@linkcode giveBackBody}); else it is kept again.
+ *
+ * @param landing The buffer {@linkcode takeLanding} gave.
+ * @param asBody Whether a message body now lives in it.
+ */
+export function landed(landing: Uint8Array, asBody: boolean): void {
+  const buffer = landing.buffer as ArrayBuffer;
+  landingBytes -= buffer.byteLength;
+  if (asBody) lentBodies.add(buffer);
+  else keep(buffer);
+}
 
 function keep(buffer: ArrayBuffer): void {
   if (kept.length >= KEPT_MAX) kept.shift();

@@ -128,19 +128,32 @@ export class MessageConnection {
           }
           continue;
         }
-        const n = await this.conn.read(buf);
+        // a large message like the last one is read where its body can stay
+        const landing = reader.landing();
+        let n: number | null;
+        try {
+          n = await this.conn.read(landing ?? buf);
+        } catch (e) {
+          if (landing !== null) reader.pushLanded(landing, 0, msgs);
+          throw e;
+        }
         if (n === null) {
+          if (landing !== null) reader.pushLanded(landing, 0, msgs);
           if (this.#shutDown && this.#options.onEndAfterShutdown?.(this)) return;
           break;
         }
-        const count = reader.pushInto(buf, n, msgs);
+        const count = landing === null
+          ? reader.pushInto(buf, n, msgs)
+          : reader.pushLanded(landing, n, msgs);
         if (watch) {
           // the idle and slow-message checks (COMMTIMEOUT) only
           this.#lastRead = Date.now();
           if (!reader.inMessage) this.#messageStart = 0;
           else if (count || !this.#messageStart) this.#messageStart = this.#lastRead;
         }
-        if (n === buf.length && buf.length < READ_BUFFER_MAX) buf = new Uint8Array(buf.length * 4);
+        if (landing === null && n === buf.length && buf.length < READ_BUFFER_MAX) {
+          buf = new Uint8Array(buf.length * 4);
+        }
         for (let i = 0; i < count; i++) {
           const m = msgs[i]!;
           msgs[i] = null;

@@ -7,6 +7,7 @@ import {
   encodeMessageParts,
   Flags,
   HEADER_SIZE,
+  type Message,
   MessageReader,
   MessageType,
   uuidFromBytes,
@@ -304,6 +305,87 @@ Deno.test("MessageReader.prepareBody() readies a buffer for the next large body"
   // taken: a body arriving now gets a new buffer
   assert.equal(reader.push(message(199_000, 3))[0].payload.buffer.byteLength, 199_000);
   assert.deepEqual(first.payload, new Uint8Array(200_000).fill(1));
+});
+
+Deno.test("MessageReader.landing(): a large message like the last one stays where it is read", () => {
+  const message = (size: number, fill: number, seq: number) =>
+    encodeMessage({
+      type: MessageType.RESULT,
+      serializerId: 2,
+      seq,
+      payload: new Uint8Array(size).fill(fill),
+    });
+  const reader = new MessageReader();
+  const out: (Message | null)[] = [];
+  assert.equal(reader.landing(), null); // nothing large received yet
+  reader.push(message(200_000, 1, 1));
+  // the next message read into the landing, in two reads: its body is a view of the landing
+  const second = message(199_000, 2, 2);
+  let landing = reader.landing()!;
+  assert.ok(landing.length >= second.length);
+  landing.set(second.subarray(0, 5000));
+  assert.equal(reader.pushLanded(landing, 5000, out), 0);
+  assert.equal(reader.inMessage, true);
+  const target = reader.bodyTarget(1)!;
+  assert.equal(target.buffer, landing.buffer);
+  target.set(second.subarray(5000));
+  const msg = reader.bodyWritten(target.length)!;
+  assert.equal(msg.seq, 2);
+  assert.deepEqual(msg.payload, new Uint8Array(199_000).fill(2));
+  assert.equal(msg.payload.buffer, landing.buffer);
+  assert.equal(msg.payload.byteOffset, HEADER_SIZE);
+  // a whole large message and a small one behind it in one read; the small one is copied out
+  const small = message(10, 4, 4);
+  const third = message(150_000, 3, 3);
+  landing = reader.landing()!;
+  assert.notEqual(landing.buffer, msg.payload.buffer); // a body in use is never landed on
+  landing.set(third);
+  landing.set(small, third.length);
+  assert.equal(reader.pushLanded(landing, third.length + small.length, out), 2);
+  assert.deepEqual([out[0]!.seq, out[1]!.seq], [3, 4]);
+  assert.equal(out[0]!.payload.buffer, landing.buffer);
+  assert.deepEqual(out[0]!.payload, new Uint8Array(150_000).fill(3));
+  assert.notEqual(out[1]!.payload.buffer, landing.buffer);
+  assert.deepEqual(out[1]!.payload, new Uint8Array(10).fill(4));
+  // a small message instead: read like any chunk, and large ones are no longer expected
+  landing = reader.landing()!;
+  landing.set(small);
+  assert.equal(reader.pushLanded(landing, small.length, out), 1);
+  assert.deepEqual(out[0]!.payload, new Uint8Array(10).fill(4));
+  assert.notEqual(out[0]!.payload.buffer, landing.buffer);
+  assert.equal(reader.landing(), null);
+  // the bodies stayed as they came
+  assert.deepEqual(msg.payload, new Uint8Array(199_000).fill(2));
+});
+
+Deno.test("MessageReader.landing(): the landings out hold at most 8 MiB, and each comes back", () => {
+  const big = encodeMessage({
+    type: MessageType.RESULT,
+    serializerId: 2,
+    seq: 1,
+    payload: new Uint8Array(1_900_000),
+  });
+  const readers = Array.from({ length: 5 }, () => new MessageReader());
+  for (const r of readers) r.push(big);
+  const landings = readers.map((r) => r.landing());
+  // four of about 1.9 MB fit, the fifth reader reads into its own buffer
+  assert.equal(landings.filter((l) => l !== null).length, 4);
+  assert.equal(landings[4], null);
+  const out: (Message | null)[] = [];
+  // a read that ended the stream gives nothing: the landing goes back, and the next can land
+  assert.equal(readers[0].pushLanded(landings[0]!, 0, out), 0);
+  const next = readers[4].landing()!;
+  assert.ok(next !== null);
+  // a malformed message in a landing is refused, and the landing goes back all the same
+  next.set(new TextEncoder().encode("XYRO"));
+  assert.throws(() => readers[4].pushLanded(next, HEADER_SIZE, out), ProtocolError);
+  for (const i of [1, 2, 3]) readers[i].pushLanded(landings[i]!, 0, out);
+  // all back: four land again
+  const fresh = Array.from({ length: 5 }, () => new MessageReader());
+  for (const r of fresh) r.push(big);
+  const again = fresh.map((r) => r.landing());
+  assert.equal(again.filter((l) => l !== null).length, 4);
+  for (let i = 0; i < 4; i++) fresh[i].pushLanded(again[i]!, 0, out);
 });
 
 Deno.test("MessageReader.push() takes only the first `length` bytes of a chunk", () => {
