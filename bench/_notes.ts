@@ -20,8 +20,10 @@ export const ANALYSIS: string = `
   alternating), and the raw floors are measured in the same rounds as the rows they bound: a
   target that sets a row against raw Deno (one at a time, CPU per call, bulk msgpack) uses the raw
   repetitions run beside that row, not the raw median of the whole run, so that the machine's drift
-  over the minutes of a run does not land on one row. One call at a time runs 5 rounds in which the
-  four serializers take turns, each starting one round, so that none is always measured first.
+  over the minutes of a run does not land on one row. One call at a time runs 8 rounds in which the
+  four serializers take turns, each starting two rounds, so that none is always measured first;
+  as the four rows share their rounds, they share their floor too: the median of all 32 raw
+  repetitions of those rounds (CPU per call likewise).
 - Pyro5 has no pipelining. Its "pipelined" column is its best equivalent: a batch of 64 calls per
   round trip; the target compares Tyro's pipelined calls with Pyro5's one-at-a-time calls, as the
   issue states. Pyro5's json serializer refuses \`bytes\`, so json bulk has no Pyro5 figure. Pyro5's

@@ -426,8 +426,9 @@ async function main(): Promise<number> {
   const S = {
     reps: Number(opt.reps ?? (quick ? 1 : 3)),
     // one call at a time sits near its target (90% of raw) and swings by a few points
-    // between rounds: more rounds for it
-    repsSmall: Number(opt.reps ?? (quick ? 1 : 5)),
+    // between rounds: more rounds for it, a multiple of the four serializers so that each
+    // starts as many rounds as the others
+    repsSmall: Number(opt.reps ?? (quick ? 1 : 8)),
     seconds: Number(opt.seconds ?? (quick ? 0.1 : 1)),
     warmup: quick ? 0 : 0.3,
     // the rows of small operations measure V8's steady state: its optimizing compiler still
@@ -584,6 +585,10 @@ async function main(): Promise<number> {
         () => rawRep("calls"),
       );
       SERIALIZERS.forEach((ser, i) => calls[ser] = measured[i]);
+      // The four rows take turns in the same rounds, so they share one floor: all the raw
+      // repetitions of those rounds. Each row's own few (the one just before each of its
+      // measurements) swung by ±3% from row to row while Tyro's figures did not follow them.
+      const sharedFloor = summarize({ lines: measured.flatMap((m) => m.e.extra) });
       for (const ser of SERIALIZERS) {
         const r = calls[ser];
         addRow({
@@ -592,7 +597,7 @@ async function main(): Promise<number> {
           label: `calls/s one at a time, ${ser}`,
           unit: "/s",
           ...figures(r),
-          floor: r.e.value,
+          floor: sharedFloor.value,
         });
       }
       for (const ser of SERIALIZERS) {
@@ -605,7 +610,7 @@ async function main(): Promise<number> {
           lowerIsBetter: true,
           tyro: r.t.cpu,
           pyro5: r.p.cpu,
-          floor: r.e.cpu,
+          floor: sharedFloor.cpu,
           note: `client ${fmt(r.t.clientCpu?.median)} + server ${
             fmt(r.t.serverCpu?.median)
           } (Tyro); client ${fmt(r.p.clientCpu?.median)} + server ${
