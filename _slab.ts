@@ -88,16 +88,18 @@ function fitting(size: number): number {
 /** Exactly `size` bytes, from a kept buffer when one fits, lent on the loan list `loans`. */
 function lend(size: number, loans: WeakSet<ArrayBuffer>): Uint8Array {
   if (size < LENT_MIN) return new Uint8Array(size);
-  const best = fitting(size);
-  let buffer: ArrayBuffer;
-  if (best < 0) buffer = new ArrayBuffer(size);
-  else {
-    buffer = kept[best];
-    kept.splice(best, 1);
-    usedSinceSweep = true;
-  }
+  const buffer = takeKept(fitting(size), size);
   loans.add(buffer);
   return new Uint8Array(buffer, 0, size);
+}
+
+/** Takes the kept buffer at index `best` out of the kept ones, or makes one of `bytes` when `best` is -1. */
+function takeKept(best: number, bytes: number): ArrayBuffer {
+  if (best < 0) return new ArrayBuffer(bytes);
+  const buffer = kept[best];
+  kept.splice(best, 1);
+  usedSinceSweep = true;
+  return buffer;
 }
 
 /** Takes a buffer back when it is on the loan list `loans`. */
@@ -116,11 +118,15 @@ function giveBack(view: Uint8Array, loans: WeakSet<ArrayBuffer>): void {
  */
 export function prepareLoan(size: number): void {
   if (size < LENT_MIN || fitting(size) >= 0) return;
-  // rounded up, so that a somewhat larger answer fits too
-  keep(new ArrayBuffer(size + PREPARED_SLACK - size % PREPARED_SLACK));
+  keep(new ArrayBuffer(withSlack(size)));
 }
 
 const PREPARED_SLACK = 64 * 1024;
+
+/** `size` rounded up past the next multiple of 64 KiB, so that a somewhat larger message fits too. */
+function withSlack(size: number): number {
+  return size + PREPARED_SLACK - size % PREPARED_SLACK;
+}
 
 /**
  * Landings: buffers that a read loop reads the next chunk of a stream into,
@@ -148,17 +154,10 @@ let landingBytes = 0;
 export function takeLanding(size: number): Uint8Array | null {
   if (size > LANDING_MAX) return null;
   const best = fitting(size);
-  const bytes = best < 0 ? size + PREPARED_SLACK - size % PREPARED_SLACK : kept[best].byteLength;
+  const bytes = best < 0 ? withSlack(size) : kept[best].byteLength;
   if (landingBytes + bytes > LANDINGS_BYTES_MAX) return null;
-  let buffer: ArrayBuffer;
-  if (best < 0) buffer = new ArrayBuffer(bytes);
-  else {
-    buffer = kept[best];
-    kept.splice(best, 1);
-    usedSinceSweep = true;
-  }
   landingBytes += bytes;
-  return new Uint8Array(buffer);
+  return new Uint8Array(takeKept(best, bytes));
 }
 
 /**
