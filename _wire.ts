@@ -130,15 +130,14 @@ export class MessageConnection {
         }
         // a large message like the last one is read where its body can stay
         const landing = reader.landing();
-        let n: number | null;
+        let n: number | null = null;
         try {
           n = await this.conn.read(landing ?? buf);
-        } catch (e) {
-          if (landing !== null) reader.pushLanded(landing, 0, msgs);
-          throw e;
+        } finally {
+          // a read that ended the stream or failed hands the landing back
+          if (landing !== null && n === null) reader.pushLanded(landing, 0, msgs);
         }
         if (n === null) {
-          if (landing !== null) reader.pushLanded(landing, 0, msgs);
           if (this.#shutDown && this.#options.onEndAfterShutdown?.(this)) return;
           break;
         }
